@@ -1,0 +1,521 @@
+//! The binned (histogram) distribution: piecewise-uniform density over fixed edges.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result, all_finite, finite};
+
+/// Piecewise-uniform ("binned") distribution: bin `k` spans `[e_k, e_{k+1})` and holds
+/// probability `π_k`, spread uniformly over it.
+///
+/// ```text
+/// pdf(x) = π_k / w_k                      for e_k <= x < e_{k+1}, w_k = e_{k+1} - e_k
+/// cdf(x) = C_k + π_k (x - e_k) / w_k      C_k = π_0 + ... + π_{k-1}
+/// ```
+///
+/// The last bin is closed on the right. Cumulative masses, log-densities and upper
+/// cumulative masses are precomputed at construction, so `pdf`, `cdf`, `sf` and
+/// `quantile` are a bin look-up plus a few flops and never allocate. `sf` is summed
+/// from the top, so it keeps its relative accuracy near the upper edge.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::Binned;
+///
+/// // Two bins on [0, 1) and [1, 3): masses 1/4 and 3/4.
+/// let b = Binned::new(vec![0.0, 1.0, 3.0], vec![1.0, 3.0])?;
+/// assert_eq!(b.pdf(0.5), 0.25);
+/// assert_eq!(b.pdf(2.0), 0.375);
+/// assert_eq!(b.cdf(2.0), 0.625);
+/// assert_eq!(b.quantile(0.625), 2.0);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BinnedParams", into = "BinnedParams")]
+pub struct Binned {
+    edges: Vec<f64>,
+    /// Probabilities as given (before normalisation): kept so that serialisation
+    /// round-trips bit for bit.
+    weights: Vec<f64>,
+    mass: Vec<f64>,
+    cum: Vec<f64>,
+    upper_cum: Vec<f64>,
+    density: Vec<f64>,
+    ln_density: Vec<f64>,
+    /// `K / (e_K - e_0)`: the bin index guess for near-uniform grids.
+    inv_mean_width: f64,
+}
+
+/// The serialised form of [`Binned`], validated through [`Binned::new`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct BinnedParams {
+    edges: Vec<f64>,
+    probs: Vec<f64>,
+}
+
+impl TryFrom<BinnedParams> for Binned {
+    type Error = Error;
+    fn try_from(p: BinnedParams) -> Result<Self> {
+        Self::new(p.edges, p.probs)
+    }
+}
+
+impl From<Binned> for BinnedParams {
+    fn from(b: Binned) -> Self {
+        Self {
+            edges: b.edges,
+            probs: b.weights,
+        }
+    }
+}
+
+impl Binned {
+    /// Creates a binned distribution from `K + 1` strictly increasing finite edges and
+    /// `K` finite, non-negative probabilities with a positive sum (they are normalised).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCount`] for fewer than 2 edges, [`Error::NonFiniteValue`] for a
+    /// NaN or infinite edge or probability, [`Error::EdgesNotIncreasing`] for a bin of
+    /// zero or negative width, [`Error::LengthMismatch`] if `probs.len() + 1 !=
+    /// edges.len()`, [`Error::NegativeProbability`] and [`Error::InvalidTotal`] (sum
+    /// zero or overflowing).
+    pub fn new(edges: Vec<f64>, probs: Vec<f64>) -> Result<Self> {
+        if edges.len() < 2 {
+            return Err(Error::InvalidCount {
+                name: "edges.len()",
+                value: edges.len(),
+                expected: ">= 2",
+            });
+        }
+        all_finite("edges", &edges)?;
+        if let Some(index) = edges.windows(2).position(|w| w[0] >= w[1]) {
+            return Err(Error::EdgesNotIncreasing {
+                index,
+                left: edges[index],
+                right: edges[index + 1],
+            });
+        }
+        let k = edges.len() - 1;
+        let inv_mean_width = k as f64 / (edges[k] - edges[0]);
+        if !inv_mean_width.is_finite() {
+            // The span overflows f64; such a grid cannot be evaluated reliably.
+            return Err(Error::NonFiniteParameter {
+                name: "edges span",
+                value: edges[k] - edges[0],
+            });
+        }
+        let mut binned = Self {
+            edges,
+            weights: Vec::with_capacity(k),
+            mass: vec![0.0; k],
+            cum: vec![0.0; k + 1],
+            upper_cum: vec![0.0; k + 1],
+            density: vec![0.0; k],
+            ln_density: vec![0.0; k],
+            inv_mean_width,
+        };
+        binned.set_probs(&probs)?;
+        Ok(binned)
+    }
+
+    /// `K` equal-width bins between `low` and `high` holding `probs`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NonFiniteParameter`] for non-finite bounds,
+    /// [`Error::ParameterOutOfRange`] if `low >= high`, [`Error::InvalidCount`] for
+    /// empty `probs`, and the errors of [`Binned::new`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// let b = tailcast::Binned::equal_width(0.0, 10.0, vec![1.0; 10])?;
+    /// assert_eq!(b.edges()[3], 3.0);
+    /// assert!((b.cdf(2.5) - 0.25).abs() < 1e-15);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn equal_width(low: f64, high: f64, probs: Vec<f64>) -> Result<Self> {
+        let edges = equal_width_edges(low, high, probs.len())?;
+        Self::new(edges, probs)
+    }
+
+    /// Replaces the bin probabilities in place (edges unchanged), reusing every buffer:
+    /// the way a rolling forecaster updates its body without allocating.
+    ///
+    /// # Errors
+    ///
+    /// As [`Binned::new`] for `probs`; on error `self` is left unchanged.
+    pub fn set_probs(&mut self, probs: &[f64]) -> Result<()> {
+        let k = self.mass.len();
+        if probs.len() != k {
+            return Err(Error::LengthMismatch {
+                name: "probs",
+                expected: k,
+                got: probs.len(),
+            });
+        }
+        all_finite("probs", probs)?;
+        if let Some(index) = probs.iter().position(|&p| p < 0.0) {
+            return Err(Error::NegativeProbability {
+                index,
+                value: probs[index],
+            });
+        }
+        let total: f64 = probs.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(Error::InvalidTotal {
+                name: "probs",
+                sum: total,
+            });
+        }
+        self.weights.clear();
+        self.weights.extend_from_slice(probs);
+        let mut acc = 0.0;
+        for (i, &p) in probs.iter().enumerate() {
+            let m = p / total;
+            let width = self.edges[i + 1] - self.edges[i];
+            self.mass[i] = m;
+            self.cum[i] = acc;
+            acc += m;
+            self.density[i] = m / width;
+            self.ln_density[i] = self.density[i].ln();
+        }
+        // Summation rounding must not leave the cdf short of 1 (or past it).
+        self.cum[k] = 1.0;
+        for i in 1..k {
+            self.cum[i] = self.cum[i].min(1.0);
+        }
+        let mut acc = 0.0;
+        self.upper_cum[k] = 0.0;
+        for i in (0..k).rev() {
+            acc += self.mass[i];
+            self.upper_cum[i] = acc.min(1.0);
+        }
+        self.upper_cum[0] = 1.0;
+        Ok(())
+    }
+
+    /// The `K + 1` bin edges.
+    pub fn edges(&self) -> &[f64] {
+        &self.edges
+    }
+
+    /// The `K` normalised bin probabilities.
+    pub fn probs(&self) -> &[f64] {
+        &self.mass
+    }
+
+    /// The number of bins `K`.
+    pub fn bins(&self) -> usize {
+        self.mass.len()
+    }
+
+    /// The support `[e_0, e_K]`.
+    pub fn support(&self) -> (f64, f64) {
+        (self.edges[0], self.edges[self.edges.len() - 1])
+    }
+
+    /// Index of the bin holding `x`, for `e_0 <= x <= e_K` (the last bin is closed).
+    #[inline]
+    pub(crate) fn bin_index(&self, x: f64) -> usize {
+        let k = self.mass.len();
+        // A guess from the mean width is exact for equal-width grids; one check
+        // against the true edges confirms it, else a binary search settles it.
+        let guess = (((x - self.edges[0]) * self.inv_mean_width) as usize).min(k - 1);
+        if self.edges[guess] <= x && (x < self.edges[guess + 1] || guess == k - 1) {
+            return guess;
+        }
+        if guess > 0 && self.edges[guess - 1] <= x && x < self.edges[guess] {
+            return guess - 1;
+        }
+        if guess + 2 <= k
+            && self.edges[guess + 1] <= x
+            && (guess + 2 == k || x < self.edges[guess + 2])
+        {
+            return guess + 1;
+        }
+        (self.edges[1..k].partition_point(|&e| e <= x)).min(k - 1)
+    }
+
+    /// Density; 0 outside `[e_0, e_K]`.
+    pub fn pdf(&self, x: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if x.is_nan() {
+            f64::NAN
+        } else if x < lo || x > hi {
+            0.0
+        } else {
+            self.density[self.bin_index(x)]
+        }
+    }
+
+    /// Log-density; `-∞` outside `[e_0, e_K]` and in empty bins.
+    pub fn ln_pdf(&self, x: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if x.is_nan() {
+            f64::NAN
+        } else if x < lo || x > hi {
+            f64::NEG_INFINITY
+        } else {
+            self.ln_density[self.bin_index(x)]
+        }
+    }
+
+    /// Cumulative distribution function.
+    pub fn cdf(&self, x: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        if x <= lo {
+            return 0.0;
+        }
+        if x >= hi {
+            return 1.0;
+        }
+        let k = self.bin_index(x);
+        (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1])
+    }
+
+    /// Survival function `1 - cdf(x)`, summed from the top for accuracy near `e_K`.
+    pub fn sf(&self, x: f64) -> f64 {
+        let (lo, hi) = self.support();
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        if x <= lo {
+            return 1.0;
+        }
+        if x >= hi {
+            return 0.0;
+        }
+        let k = self.bin_index(x);
+        (self.upper_cum[k + 1] + self.density[k] * (self.edges[k + 1] - x)).min(self.upper_cum[k])
+    }
+
+    /// Quantile function `inf { x : cdf(x) >= p }`; at `p = 0` the lower edge of the
+    /// first non-empty bin, at `p = 1` the upper edge of the last non-empty bin; `NaN`
+    /// for `p` outside `[0, 1]`.
+    #[doc(alias = "inverse_cdf")]
+    pub fn quantile(&self, p: f64) -> f64 {
+        if !(0.0..=1.0).contains(&p) {
+            return f64::NAN;
+        }
+        let k = self.mass.len();
+        if p == 0.0 {
+            let first = self.mass.iter().position(|&m| m > 0.0).unwrap_or(0);
+            return self.edges[first];
+        }
+        if p == 1.0 {
+            let last = self.mass.iter().rposition(|&m| m > 0.0).unwrap_or(k - 1);
+            return self.edges[last + 1];
+        }
+        // The bin with C_k < p <= C_{k+1}; it has positive mass.
+        let bin = self.cum[1..k].partition_point(|&c| c < p);
+        let x = self.edges[bin] + (p - self.cum[bin]) / self.density[bin];
+        x.clamp(self.edges[bin], self.edges[bin + 1])
+    }
+
+    /// The quantile at `p`, or an error if `p` is not in `[0, 1]`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProbabilityOutOfRange`] naming `p`.
+    pub fn try_quantile(&self, p: f64) -> Result<f64> {
+        super::check_level(p)?;
+        Ok(self.quantile(p))
+    }
+
+    /// `∫ (x - center)^order f(x) dx` over `[lo, hi]` (clipped to the support), exact
+    /// for the piecewise-constant density. `order` is 0, 1 or 2.
+    pub(crate) fn partial_moment(&self, lo: f64, hi: f64, center: f64, order: i32) -> f64 {
+        let (a0, b0) = self.support();
+        let (lo, hi) = (lo.max(a0), hi.min(b0));
+        if !(lo < hi) {
+            return 0.0;
+        }
+        let power = order + 1;
+        let (first, last) = (self.bin_index(lo), self.bin_index(hi));
+        (first..=last)
+            .map(|i| {
+                let a = self.edges[i].max(lo) - center;
+                let b = self.edges[i + 1].min(hi) - center;
+                if b > a {
+                    self.density[i] * (b.powi(power) - a.powi(power)) / power as f64
+                } else {
+                    0.0
+                }
+            })
+            .sum()
+    }
+
+    /// Mean `Σ π_k (e_k + e_{k+1}) / 2` (always finite).
+    pub fn mean(&self) -> Option<f64> {
+        let (lo, hi) = self.support();
+        Some(self.partial_moment(lo, hi, 0.0, 1))
+    }
+
+    /// Variance (always finite).
+    pub fn variance(&self) -> Option<f64> {
+        let (lo, hi) = self.support();
+        let mean = self.mean()?;
+        Some(self.partial_moment(lo, hi, mean, 2))
+    }
+
+    pub(crate) fn sample_with<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let u: f64 = rand::RngExt::sample(rng, rand::distr::Open01);
+        self.quantile(u)
+    }
+}
+
+/// `n + 1` equally spaced edges from `low` to `high` (both exact).
+pub(crate) fn equal_width_edges(low: f64, high: f64, n: usize) -> Result<Vec<f64>> {
+    finite("low", low)?;
+    finite("high", high)?;
+    if !(low < high) {
+        return Err(Error::ParameterOutOfRange {
+            name: "low",
+            value: low,
+            expected: "< high",
+        });
+    }
+    if n == 0 {
+        return Err(Error::InvalidCount {
+            name: "bins",
+            value: 0,
+            expected: ">= 1",
+        });
+    }
+    let width = (high - low) / n as f64;
+    let mut edges: Vec<f64> = (0..=n).map(|i| low + width * i as f64).collect();
+    edges[n] = high;
+    Ok(edges)
+}
+
+impl fmt::Display for Binned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (lo, hi) = self.support();
+        write!(f, "Binned(bins={}, support=[{lo}, {hi}])", self.bins())
+    }
+}
+
+super::impl_distribution_traits!(Binned);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Binned {
+        Binned::new(vec![-1.0, 0.0, 0.5, 2.0, 2.5], vec![1.0, 0.0, 2.0, 1.0]).unwrap()
+    }
+
+    #[test]
+    fn rejects_each_bad_input_with_its_own_variant() {
+        assert!(matches!(
+            Binned::new(vec![0.0], vec![]),
+            Err(Error::InvalidCount { .. })
+        ));
+        assert!(matches!(
+            Binned::new(vec![0.0, f64::NAN], vec![1.0]),
+            Err(Error::NonFiniteValue {
+                name: "edges",
+                index: 1,
+                ..
+            })
+        ));
+        assert_eq!(
+            Binned::new(vec![0.0, 1.0, 1.0], vec![1.0, 1.0]),
+            Err(Error::EdgesNotIncreasing {
+                index: 1,
+                left: 1.0,
+                right: 1.0
+            })
+        );
+        assert_eq!(
+            Binned::new(vec![0.0, 1.0, 2.0], vec![1.0, -0.5]),
+            Err(Error::NegativeProbability {
+                index: 1,
+                value: -0.5
+            })
+        );
+        assert!(matches!(
+            Binned::new(vec![0.0, 1.0, 2.0], vec![0.0, 0.0]),
+            Err(Error::InvalidTotal { name: "probs", .. })
+        ));
+        assert!(matches!(
+            Binned::new(vec![0.0, 1.0, 2.0], vec![f64::MAX, f64::MAX]),
+            Err(Error::InvalidTotal { name: "probs", .. })
+        ));
+        assert!(matches!(
+            Binned::new(vec![0.0, 1.0, 2.0], vec![1.0]),
+            Err(Error::LengthMismatch {
+                name: "probs",
+                expected: 2,
+                got: 1
+            })
+        ));
+        assert!(matches!(
+            Binned::equal_width(1.0, 1.0, vec![1.0]),
+            Err(Error::ParameterOutOfRange { name: "low", .. })
+        ));
+    }
+
+    #[test]
+    fn pdf_cdf_sf_quantile_on_uneven_bins() {
+        let b = example();
+        assert_eq!(b.pdf(-0.5), 0.25);
+        assert_eq!(b.pdf(0.25), 0.0);
+        assert!((b.pdf(1.0) - 0.5 / 1.5).abs() < 1e-16);
+        assert_eq!(b.pdf(2.5), 0.5); // last bin closed on the right
+        assert_eq!(b.pdf(2.6), 0.0);
+        assert_eq!(b.cdf(0.25), 0.25);
+        assert!((b.cdf(1.25) - 0.5).abs() < 1e-16);
+        assert!((b.sf(2.25) - 0.125).abs() < 1e-16);
+        // The flat stretch over the empty bin: the quantile is its left end.
+        assert_eq!(b.quantile(0.25), 0.0);
+        assert!((b.quantile(0.5) - 1.25).abs() < 1e-15);
+        assert_eq!(b.quantile(0.0), -1.0);
+        assert_eq!(b.quantile(1.0), 2.5);
+        assert!(b.quantile(1.1).is_nan());
+    }
+
+    #[test]
+    fn bin_index_agrees_with_binary_search_on_uniform_and_uneven_grids() {
+        let uniform = Binned::equal_width(-3.0, 7.0, vec![1.0; 100]).unwrap();
+        let uneven = Binned::new(vec![0.0, 0.001, 0.002, 5.0, 5.5, 100.0], vec![1.0; 5]).unwrap();
+        for b in [uniform, uneven] {
+            let (lo, hi) = b.support();
+            for i in 0..=10_000 {
+                let x = lo + (hi - lo) * i as f64 / 10_000.0;
+                let k = b.bin_index(x);
+                assert!(b.edges[k] <= x && (x < b.edges[k + 1] || k == b.bins() - 1));
+            }
+        }
+    }
+
+    #[test]
+    fn moments_are_exact() {
+        let b = Binned::equal_width(0.0, 2.0, vec![1.0, 1.0]).unwrap();
+        assert!((b.mean().unwrap() - 1.0).abs() < 1e-15);
+        assert!((b.variance().unwrap() - 1.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn serde_round_trip_is_bit_identical_and_validates() {
+        let b = example();
+        let json = serde_json::to_string(&b).unwrap();
+        assert_eq!(
+            json,
+            r#"{"edges":[-1.0,0.0,0.5,2.0,2.5],"probs":[1.0,0.0,2.0,1.0]}"#
+        );
+        assert_eq!(serde_json::from_str::<Binned>(&json).unwrap(), b);
+        assert!(serde_json::from_str::<Binned>(r#"{"edges":[0.0,1.0],"probs":[-1.0]}"#).is_err());
+    }
+}

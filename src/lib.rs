@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, missing_debug_implementations)]
+#![warn(unreachable_pub, rust_2018_idioms)]
+// `!(x > 0.0)` is how a check rejects NaN along with the bad values (rand_distr does
+// the same); the suggested `partial_cmp` form would hide that intent.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
+pub mod dist;
+mod error;
+
+pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
+pub use error::{Error, Result};
