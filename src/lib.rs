@@ -8,6 +8,7 @@
 
 pub mod dist;
 mod error;
+pub mod fit;
 
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
