@@ -13,6 +13,9 @@ use rand::rngs::StdRng;
 use tailcast::{GeneralizedPareto, SplicedBinnedPareto};
 
 const POINTS: usize = 1024;
+
+/// A named method of a distribution and the arguments it is evaluated at.
+type Method<'a, D> = (&'static str, fn(&D, f64) -> f64, &'a [f64]);
 const BINS: [usize; 3] = [10, 100, 1000];
 
 fn sbp(bins: usize) -> SplicedBinnedPareto {
@@ -52,7 +55,7 @@ fn spliced(c: &mut Criterion) {
         let d = sbp(bins);
         let xs = points(&d);
         let ps = levels();
-        let methods: [(&str, fn(&SplicedBinnedPareto, f64) -> f64, &[f64]); 5] = [
+        let methods: [Method<'_, SplicedBinnedPareto>; 5] = [
             ("pdf", SplicedBinnedPareto::pdf, &xs),
             ("ln_pdf", SplicedBinnedPareto::ln_pdf, &xs),
             ("cdf", SplicedBinnedPareto::cdf, &xs),
@@ -76,7 +79,7 @@ fn gpd(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(2);
     let xs: Vec<f64> = d.sample_iter(&mut rng).take(POINTS).collect();
     let ps = levels();
-    let methods: [(&str, fn(&GeneralizedPareto, f64) -> f64, &[f64]); 3] = [
+    let methods: [Method<'_, GeneralizedPareto>; 3] = [
         ("ln_pdf", GeneralizedPareto::ln_pdf, &xs),
         ("cdf", GeneralizedPareto::cdf, &xs),
         ("quantile", GeneralizedPareto::quantile, &ps),

@@ -88,7 +88,7 @@ pub fn integrate(f: &dyn Fn(f64) -> f64, a: f64, b: f64, tol: f64) -> f64 {
                 + recurse(f, m, b, fm, frm, fb, right, tol / 2.0, depth - 1)
         }
     }
-    if !(a < b) {
+    if a >= b {
         return 0.0;
     }
     let m = 0.5 * (a + b);
