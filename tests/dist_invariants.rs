@@ -7,7 +7,6 @@ mod common;
 
 use common::{assert_close, integrate, integrate_tail};
 use statrs::distribution::{Continuous, ContinuousCDF};
-use statrs::statistics::{Max, Min};
 use tailcast::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
 /// Levels at which quantile and cdf must invert each other.
