@@ -56,7 +56,13 @@ fn shape_recovered_within_three_standard_errors_200_replications() {
 
 #[test]
 fn the_estimate_is_a_maximum_of_the_full_likelihood() {
-    for (shape, n) in [(-0.4, 300), (0.0, 500), (1e-3, 500), (0.7, 200), (2.0, 1000)] {
+    for (shape, n) in [
+        (-0.4, 300),
+        (0.0, 500),
+        (1e-3, 500),
+        (0.7, 200),
+        (2.0, 1000),
+    ] {
         let x = sample(shape, 1.5, n, 7);
         let fit = GeneralizedPareto::fit(&x).unwrap();
         let (xi, s) = (fit.dist.shape(), fit.dist.scale());
@@ -76,7 +82,10 @@ fn the_estimate_is_a_maximum_of_the_full_likelihood() {
         let g_xi = (loglik(&x, xi + h, s) - loglik(&x, xi - h, s)) / (2.0 * h);
         let g_s = (loglik(&x, xi, s * (1.0 + h)) - loglik(&x, xi, s * (1.0 - h))) / (2.0 * h);
         let info = observed_information(&x, None, xi, s).unwrap();
-        assert!(g_xi.abs() < 1e-4 * info[0][0].sqrt() * (n as f64).sqrt(), "{g_xi}");
+        assert!(
+            g_xi.abs() < 1e-4 * info[0][0].sqrt() * (n as f64).sqrt(),
+            "{g_xi}"
+        );
         assert!(g_s.abs() < 1e-4 * (n as f64), "{g_s}");
     }
 }
@@ -85,7 +94,9 @@ fn the_estimate_is_a_maximum_of_the_full_likelihood() {
 fn the_exponential_limit_is_continuous() {
     // Data whose MLE shape is almost exactly 0: the fit is smooth through ξ = 0.
     let n = 1000;
-    let x: Vec<f64> = (1..=n).map(|i| -(1.0 - (i as f64 - 0.5) / n as f64).ln()).collect();
+    let x: Vec<f64> = (1..=n)
+        .map(|i| -(1.0 - (i as f64 - 0.5) / n as f64).ln())
+        .collect();
     let fit = GeneralizedPareto::fit(&x).unwrap();
     assert!(fit.dist.shape().abs() < 0.02, "{}", fit.dist.shape());
     let exp_ll = loglik(&x, 0.0, x.iter().sum::<f64>() / n as f64);
@@ -116,7 +127,9 @@ fn warm_start_converges_in_a_few_passes_to_the_same_optimum() {
     let first = fitter.fit(&x, None).unwrap();
     let mut y = x.clone();
     y[17] = 3.3; // the window moved by one point
-    let warm = fitter.fit_with_start(&y, None, first.shape, first.scale).unwrap();
+    let warm = fitter
+        .fit_with_start(&y, None, first.shape, first.scale)
+        .unwrap();
     let cold = GpdFitter::default().fit(&y, None).unwrap();
     assert!(warm.iterations <= 3, "{} passes", warm.iterations);
     assert!((warm.log_likelihood - cold.log_likelihood).abs() < 1e-9);
@@ -128,33 +141,83 @@ fn warm_start_converges_in_a_few_passes_to_the_same_optimum() {
 #[test]
 fn bad_input_gets_a_named_error() {
     let fit = |x: &[f64]| GeneralizedPareto::fit(x).map(|f| f.dist);
-    assert!(matches!(fit(&[]), Err(Error::TooFewObservations { needed: 2, got: 0, .. })));
-    assert!(matches!(fit(&[1.0]), Err(Error::TooFewObservations { got: 1, .. })));
+    assert!(matches!(
+        fit(&[]),
+        Err(Error::TooFewObservations {
+            needed: 2,
+            got: 0,
+            ..
+        })
+    ));
+    assert!(matches!(
+        fit(&[1.0]),
+        Err(Error::TooFewObservations { got: 1, .. })
+    ));
     assert!(matches!(
         fit(&[1.0, f64::NAN, 2.0]),
-        Err(Error::NonFiniteValue { name: "data", index: 1, .. })
+        Err(Error::NonFiniteValue {
+            name: "data",
+            index: 1,
+            ..
+        })
     ));
     assert!(matches!(
         fit(&[1.0, f64::INFINITY]),
-        Err(Error::NonFiniteValue { name: "data", index: 1, .. })
+        Err(Error::NonFiniteValue {
+            name: "data",
+            index: 1,
+            ..
+        })
     ));
-    assert!(matches!(fit(&[2.0, 2.0, 2.0]), Err(Error::ConstantData { value: 2.0, .. })));
+    assert!(matches!(
+        fit(&[2.0, 2.0, 2.0]),
+        Err(Error::ConstantData { value: 2.0, .. })
+    ));
     assert!(matches!(
         fit(&[1.0, 0.0, 3.0]),
-        Err(Error::NonPositiveValue { name: "data", index: 1, .. })
+        Err(Error::NonPositiveValue {
+            name: "data",
+            index: 1,
+            ..
+        })
     ));
-    assert!(matches!(fit(&[1.0, -2.0]), Err(Error::NonPositiveValue { .. })));
+    assert!(matches!(
+        fit(&[1.0, -2.0]),
+        Err(Error::NonPositiveValue { .. })
+    ));
     let x = [1.0, 2.0, 3.0];
     let w = |w: &[f64]| GeneralizedPareto::fit_weighted(&x, w).map(|f| f.dist);
-    assert!(matches!(w(&[0.0, 0.0, 0.0]), Err(Error::InvalidTotal { name: "weights", .. })));
-    assert!(matches!(w(&[1.0, -1.0, 1.0]), Err(Error::NegativeWeight { index: 1, .. })));
+    assert!(matches!(
+        w(&[0.0, 0.0, 0.0]),
+        Err(Error::InvalidTotal {
+            name: "weights",
+            ..
+        })
+    ));
+    assert!(matches!(
+        w(&[1.0, -1.0, 1.0]),
+        Err(Error::NegativeWeight { index: 1, .. })
+    ));
     assert!(matches!(
         w(&[1.0, f64::NAN, 1.0]),
-        Err(Error::NonFiniteValue { name: "weights", index: 1, .. })
+        Err(Error::NonFiniteValue {
+            name: "weights",
+            index: 1,
+            ..
+        })
     ));
-    assert!(matches!(w(&[1.0]), Err(Error::LengthMismatch { name: "weights", .. })));
+    assert!(matches!(
+        w(&[1.0]),
+        Err(Error::LengthMismatch {
+            name: "weights",
+            ..
+        })
+    ));
     // One point of positive weight is too few; zero-weight points are ignored.
-    assert!(matches!(w(&[0.0, 1.0, 0.0]), Err(Error::TooFewObservations { got: 1, .. })));
+    assert!(matches!(
+        w(&[0.0, 1.0, 0.0]),
+        Err(Error::TooFewObservations { got: 1, .. })
+    ));
     assert!(matches!(
         GpdFitter::default().fit_with_start(&x, None, f64::NAN, 1.0),
         Err(Error::NonFiniteParameter { name: "shape", .. })

@@ -92,12 +92,28 @@ fn parameters_equal_scipy_where_scipy_found_the_maximum() {
             // scipy's Nelder-Mead stops at about 1e-4 relative; the reference
             // multistart optimum is tighter.
             let (s_shape, s_scale, _) = c.scipy;
-            assert!((shape - s_shape).abs() < 1e-3, "{}: {shape} vs {s_shape}", c.name);
-            assert!(((scale - s_scale) / s_scale).abs() < 1e-3, "{}: {scale} vs {s_scale}", c.name);
+            assert!(
+                (shape - s_shape).abs() < 1e-3,
+                "{}: {shape} vs {s_shape}",
+                c.name
+            );
+            assert!(
+                ((scale - s_scale) / s_scale).abs() < 1e-3,
+                "{}: {scale} vs {s_scale}",
+                c.name
+            );
         }
         let (b_shape, b_scale, _) = c.best;
-        assert!((shape - b_shape).abs() < 1e-4, "{}: {shape} vs {b_shape}", c.name);
-        assert!(((scale - b_scale) / b_scale).abs() < 1e-4, "{}: {scale} vs {b_scale}", c.name);
+        assert!(
+            (shape - b_shape).abs() < 1e-4,
+            "{}: {shape} vs {b_shape}",
+            c.name
+        );
+        assert!(
+            ((scale - b_scale) / b_scale).abs() < 1e-4,
+            "{}: {scale} vs {b_scale}",
+            c.name
+        );
     }
     assert!(compared >= 30, "only {compared} proper scipy maxima");
 }

@@ -8,7 +8,9 @@ use tailcast::fit::{BodyEstimator, GpdFitter, SbpConfig, SbpFitter, Smoothing};
 use tailcast::{Error, GeneralizedPareto, SplicedBinnedPareto};
 
 fn truth() -> SplicedBinnedPareto {
-    let logits: Vec<f64> = (0..100).map(|k| -0.5 * ((k as f64 - 50.0) / 15.0).powi(2)).collect();
+    let logits: Vec<f64> = (0..100)
+        .map(|k| -0.5 * ((k as f64 - 50.0) / 15.0).powi(2))
+        .collect();
     SplicedBinnedPareto::from_logits(
         0.0,
         10.0,
@@ -32,7 +34,10 @@ fn log_likelihood_is_that_of_the_normalised_density() {
     for smoothing in [Smoothing::None, Smoothing::Cheap, Smoothing::Kernel] {
         let fit = SplicedBinnedPareto::fit(&x, &SbpConfig::default().smoothing(smoothing)).unwrap();
         let direct: f64 = x.iter().map(|&v| fit.dist.ln_pdf(v)).sum();
-        assert!((fit.log_likelihood - direct).abs() < 1e-9 * direct.abs(), "{smoothing:?}");
+        assert!(
+            (fit.log_likelihood - direct).abs() < 1e-9 * direct.abs(),
+            "{smoothing:?}"
+        );
         assert!((fit.dist.cdf(fit.dist.upper_threshold()) - 0.95).abs() < 1e-12);
         assert!((fit.dist.body_mass() - 0.9).abs() < 1e-12);
     }
@@ -62,7 +67,10 @@ fn tail_shapes_recovered_within_three_standard_errors() {
         let x = draw(10_000, 100 + seed);
         let config = SbpConfig::default().bounds(0.0, 10.0).pseudo_count(0.0);
         let fit = SplicedBinnedPareto::fit(&x, &config).unwrap();
-        for (k, (f, xi)) in [(&fit.lower, 0.1), (&fit.upper, 0.4)].into_iter().enumerate() {
+        for (k, (f, xi)) in [(&fit.lower, 0.1), (&fit.upper, 0.4)]
+            .into_iter()
+            .enumerate()
+        {
             if (f.dist.shape() - xi).abs() <= 3.0 * f.shape_se.unwrap() {
                 hits[k] += 1;
             }
@@ -126,24 +134,50 @@ fn empty_bins_keep_a_positive_density_with_a_pseudo_count() {
 fn bad_input_gets_a_named_error() {
     let c = SbpConfig::default();
     let fit = |x: &[f64]| SplicedBinnedPareto::fit(x, &c).map(|f| f.log_likelihood);
-    assert!(matches!(fit(&[]), Err(Error::TooFewObservations { got: 0, .. })));
-    assert!(matches!(fit(&[1.0, f64::NAN]), Err(Error::NonFiniteValue { name: "data", index: 1, .. })));
-    assert!(matches!(fit(&[1.0, f64::NEG_INFINITY]), Err(Error::NonFiniteValue { .. })));
-    assert!(matches!(fit(&[3.0; 50]), Err(Error::ConstantData { value: 3.0, .. })));
+    assert!(matches!(
+        fit(&[]),
+        Err(Error::TooFewObservations { got: 0, .. })
+    ));
+    assert!(matches!(
+        fit(&[1.0, f64::NAN]),
+        Err(Error::NonFiniteValue {
+            name: "data",
+            index: 1,
+            ..
+        })
+    ));
+    assert!(matches!(
+        fit(&[1.0, f64::NEG_INFINITY]),
+        Err(Error::NonFiniteValue { .. })
+    ));
+    assert!(matches!(
+        fit(&[3.0; 50]),
+        Err(Error::ConstantData { value: 3.0, .. })
+    ));
     let few = draw(100, 9); // 5 exceedances per tail < 10
     assert!(matches!(
         fit(&few),
-        Err(Error::TooFewObservations { what: "lower tail fit", needed: 10, .. })
+        Err(Error::TooFewObservations {
+            what: "lower tail fit",
+            needed: 10,
+            ..
+        })
     ));
     let x = draw(400, 9);
     let zeros = vec![0.0; 400];
     assert!(matches!(
         SplicedBinnedPareto::fit_weighted(&x, &zeros, &c),
-        Err(Error::InvalidTotal { name: "weights", .. })
+        Err(Error::InvalidTotal {
+            name: "weights",
+            ..
+        })
     ));
     assert!(matches!(
         SplicedBinnedPareto::fit(&x, &c.tail_mass(0.5)),
-        Err(Error::TailMassOutOfRange { name: "lower_tail_mass", .. })
+        Err(Error::TailMassOutOfRange {
+            name: "lower_tail_mass",
+            ..
+        })
     ));
     assert!(matches!(
         SplicedBinnedPareto::fit(&x, &c.bins(0)),
@@ -155,6 +189,9 @@ fn bad_input_gets_a_named_error() {
     ));
     assert!(matches!(
         SplicedBinnedPareto::fit(&x, &c.pseudo_count(-1.0)),
-        Err(Error::ParameterOutOfRange { name: "pseudo_count", .. })
+        Err(Error::ParameterOutOfRange {
+            name: "pseudo_count",
+            ..
+        })
     ));
 }
