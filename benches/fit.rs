@@ -70,7 +70,7 @@ fn gpd_refit_warm(c: &mut Criterion) {
     g.finish();
 }
 
-/// SBP refits in place on windows of several sizes (100 bins, fixed bounds, default
+/// SBP refits in place on windows of several sizes (100 bins, automatic bounds, default
 /// global GPD fits of both tails).
 fn sbp_fit(c: &mut Criterion) {
     let logits: Vec<f64> = (0..100)
@@ -90,7 +90,7 @@ fn sbp_fit(c: &mut Criterion) {
     let mut g = c.benchmark_group("sbp_fit");
     for n in [500usize, 5_000, 50_000] {
         let x = &all[..n];
-        let config = SbpConfig::default().bounds(-5.0, 20.0);
+        let config = SbpConfig::default();
         let mut fitter = SbpFitter::new(config).unwrap();
         let mut dist = fitter.fit(x, None).unwrap().dist;
         g.throughput(Throughput::Elements(n as u64));
