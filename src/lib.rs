@@ -9,6 +9,10 @@
 pub mod dist;
 mod error;
 pub mod fit;
+pub mod forecast;
 
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
+pub use forecast::{
+    Backtest, Forecast, ForecasterConfig, LocationModel, RollingForecaster, backtest,
+};

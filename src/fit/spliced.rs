@@ -197,6 +197,31 @@ impl SbpConfig {
     }
 }
 
+/// Read access for the rolling forecaster, which applies the same settings to its
+/// incrementally maintained window instead of calling [`SbpFitter`].
+impl SbpConfig {
+    pub(crate) fn bin_count(&self) -> usize {
+        self.bins
+    }
+    pub(crate) fn bounds_setting(&self) -> Bounds {
+        self.bounds
+    }
+    pub(crate) fn tail_masses(&self) -> (f64, f64) {
+        (self.lower_tail_mass, self.upper_tail_mass)
+    }
+    pub(crate) fn body_estimator(&self, low: f64, high: f64) -> Result<BodyEstimator> {
+        BodyEstimator::new(low, high, self.bins)?
+            .smoothing(self.smoothing)
+            .pseudo_count(self.pseudo_count)
+    }
+    pub(crate) fn min_exceedance_count(&self) -> usize {
+        self.min_exceedances
+    }
+    pub(crate) fn gpd_setting(&self) -> GpdFitter {
+        self.gpd
+    }
+}
+
 /// A fitted spliced binned-Pareto distribution with both tails' fits.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SbpFit {

@@ -1,0 +1,264 @@
+//! The rolling forecaster's configuration.
+
+use serde::{Deserialize, Serialize};
+
+use super::location::{LocationModel, Tuning};
+use super::residual::ResidualSpec;
+use super::window::MAX_WINDOW;
+use crate::error::{Error, Result};
+use crate::fit::SbpConfig;
+
+/// Configuration of a [`RollingForecaster`](crate::RollingForecaster): the window, its
+/// weighting, the refit schedule, the residual SBP and the location model.
+///
+/// Setters are infallible builders; [`validate`](Self::validate) (called by
+/// [`RollingForecaster::new`](crate::RollingForecaster::new)) checks every field and
+/// names the first bad one.
+///
+/// | setter | default | meaning |
+/// |---|---|---|
+/// | [`window`](Self::window) | 1000 | residuals the SBP is fitted on |
+/// | [`half_life`](Self::half_life) | none | exponential decay of the weights inside the window |
+/// | [`refit_every`](Self::refit_every) | `max(1, window / 10)` | observations between refits of the SBP |
+/// | [`warmup`](Self::warmup) | `clamp(window, 20, 1000)` | observations before the first forecast |
+/// | [`sbp`](Self::sbp) | [`SbpConfig::default`] | bins, tail masses, bounds of the residual SBP |
+/// | [`location`](Self::location) | [`LocationModel::Level`] | the robust location model |
+/// | [`level_smoothing`](Self::level_smoothing) | 0.1 | `α` of the level |
+/// | [`seasonal_smoothing`](Self::seasonal_smoothing) | 0.1 | `γ` of the seasonal profile |
+/// | [`robust_clip`](Self::robust_clip) | 2.5 | clip `k` of the robust update, in running scales |
+/// | [`allow_bounded_tails`](Self::allow_bounded_tails) | `false` | tail shapes `ξ < 0` allowed |
+///
+/// The warm-up is raised to what the location model needs (three periods for a
+/// seasonal model, `10 (lags + 1)` for an autoregression, 40 for `Auto`).
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::{ForecasterConfig, LocationModel};
+/// let config = ForecasterConfig::default()
+///     .window(2000)
+///     .half_life(500.0)
+///     .location(LocationModel::Seasonal { period: 100 });
+/// config.validate()?;
+/// assert_eq!(config.refit_interval(), 200);
+/// assert_eq!(config.warmup_len(), 1000);
+/// assert!(ForecasterConfig::default().window(0).validate().is_err());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecasterConfig {
+    window: usize,
+    half_life: Option<f64>,
+    refit_every: Option<usize>,
+    warmup: Option<usize>,
+    sbp: SbpConfig,
+    location: LocationModel,
+    level_smoothing: f64,
+    seasonal_smoothing: f64,
+    robust_clip: f64,
+    bounded_tails: bool,
+}
+
+impl Default for ForecasterConfig {
+    fn default() -> Self {
+        Self {
+            window: 1000,
+            half_life: None,
+            refit_every: None,
+            warmup: None,
+            sbp: SbpConfig::default(),
+            location: LocationModel::Level,
+            level_smoothing: 0.1,
+            seasonal_smoothing: 0.1,
+            robust_clip: 2.5,
+            bounded_tails: false,
+        }
+    }
+}
+
+impl ForecasterConfig {
+    /// The number of residuals the SBP is fitted on (a hard window; with a
+    /// [`half_life`](Self::half_life) also the truncation of the decaying weights).
+    pub fn window(mut self, n: usize) -> Self {
+        self.window = n;
+        self
+    }
+
+    /// Weights the window's residuals by `2^(-age / half_life)` (age in observations)
+    /// instead of equally. Points older than the window are still dropped, so set the
+    /// window to several half-lives.
+    pub fn half_life(mut self, half_life: f64) -> Self {
+        self.half_life = Some(half_life);
+        self
+    }
+
+    /// Equal weights in the window (the default).
+    pub fn no_decay(mut self) -> Self {
+        self.half_life = None;
+        self
+    }
+
+    /// Refits the residual SBP (body, thresholds and both tails) every `n`
+    /// observations; `1` refits at every step. The location model is updated at every
+    /// step regardless.
+    pub fn refit_every(mut self, n: usize) -> Self {
+        self.refit_every = Some(n);
+        self
+    }
+
+    /// The number of observations (NaN not counted) collected before the location
+    /// model is initialised and the first forecast is made.
+    pub fn warmup(mut self, n: usize) -> Self {
+        self.warmup = Some(n);
+        self
+    }
+
+    /// The residual SBP's configuration: bins, tail masses, bounds (fixed bounds are
+    /// in residual units and are never moved), minimum exceedances.
+    pub fn sbp(mut self, sbp: SbpConfig) -> Self {
+        self.sbp = sbp;
+        self
+    }
+
+    /// The location model.
+    pub fn location(mut self, model: LocationModel) -> Self {
+        self.location = model;
+        self
+    }
+
+    /// The level smoothing weight `α` in (0, 1].
+    pub fn level_smoothing(mut self, alpha: f64) -> Self {
+        self.level_smoothing = alpha;
+        self
+    }
+
+    /// The seasonal smoothing weight `γ` in (0, 1].
+    pub fn seasonal_smoothing(mut self, gamma: f64) -> Self {
+        self.seasonal_smoothing = gamma;
+        self
+    }
+
+    /// The clip `k` of the robust location update, in running scales (> 0): errors
+    /// beyond `k` scales are down-weighted, beyond `2k` ignored.
+    pub fn robust_clip(mut self, k: f64) -> Self {
+        self.robust_clip = k;
+        self
+    }
+
+    /// Whether the residual tails may have a finite end point (a fitted shape
+    /// `ξ < 0`). Off by default: shapes are constrained to `ξ >= 0`, because on a short
+    /// window the unconstrained fit of a light tail often ends the tail at the largest
+    /// exceedance, and the next slightly larger observation would get probability 0
+    /// (an infinite anomaly score). Turn it on for data known to be bounded.
+    pub fn allow_bounded_tails(mut self, on: bool) -> Self {
+        self.bounded_tails = on;
+        self
+    }
+
+    /// The window length.
+    pub fn window_len(&self) -> usize {
+        self.window
+    }
+
+    /// The decay half-life, if any.
+    pub fn half_life_len(&self) -> Option<f64> {
+        self.half_life
+    }
+
+    /// The refit interval in observations (the default resolved).
+    pub fn refit_interval(&self) -> usize {
+        self.refit_every.unwrap_or((self.window / 10).max(1))
+    }
+
+    /// The warm-up length in observations (the default resolved, raised to what the
+    /// location model needs).
+    pub fn warmup_len(&self) -> usize {
+        self.warmup
+            .unwrap_or(self.window.clamp(20, 1000))
+            .max(self.location.min_warmup())
+    }
+
+    /// The residual SBP's configuration.
+    pub fn sbp_config(&self) -> &SbpConfig {
+        &self.sbp
+    }
+
+    /// The location model.
+    pub fn location_model(&self) -> LocationModel {
+        self.location
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidCount`] for a window of 0 or beyond `2^32 - 2`, a refit
+    /// interval of 0 or a warm-up below 2; [`Error::NonPositiveParameter`] /
+    /// [`Error::NonFiniteParameter`] for a bad half-life or clip;
+    /// [`Error::ProbabilityOutOfRange`] for a smoothing weight outside (0, 1]; the
+    /// location model's and the SBP configuration's own errors.
+    pub fn validate(&self) -> Result<()> {
+        if self.window == 0 || self.window > MAX_WINDOW {
+            return Err(Error::InvalidCount {
+                name: "window",
+                value: self.window,
+                expected: "in [1, 2^32 - 2]",
+            });
+        }
+        if let Some(h) = self.half_life {
+            crate::error::positive("half_life", h)?;
+        }
+        if self.refit_every == Some(0) {
+            return Err(Error::InvalidCount {
+                name: "refit_every",
+                value: 0,
+                expected: ">= 1",
+            });
+        }
+        if let Some(n) = self.warmup
+            && n < 2
+        {
+            return Err(Error::InvalidCount {
+                name: "warmup",
+                value: n,
+                expected: ">= 2",
+            });
+        }
+        self.location.validate()?;
+        for (name, value) in [
+            ("level_smoothing", self.level_smoothing),
+            ("seasonal_smoothing", self.seasonal_smoothing),
+        ] {
+            if !(value > 0.0 && value <= 1.0) {
+                return Err(Error::ProbabilityOutOfRange {
+                    name,
+                    value,
+                    expected: "(0, 1]",
+                });
+            }
+        }
+        crate::error::positive("robust_clip", self.robust_clip)?;
+        self.sbp.check()?;
+        Ok(())
+    }
+
+    pub(crate) fn tuning(&self) -> Tuning {
+        Tuning {
+            level: self.level_smoothing,
+            seasonal: self.seasonal_smoothing,
+            clip: self.robust_clip,
+        }
+    }
+
+    pub(crate) fn residual_spec(&self) -> ResidualSpec {
+        ResidualSpec {
+            sbp: self.sbp,
+            window: self.window,
+            half_life: self.half_life,
+            refit_every: self.refit_interval(),
+            bounded_tails: self.bounded_tails,
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! The time axis: a rolling window of residuals with incremental statistics, robust
+//! location models, and the forecaster that turns them into one predictive SBP per
+//! time step.
+//!
+//! * [`RollingForecaster`]: `observe(y)` / `forecast()`, one step ahead, plus
+//!   simulated quantile paths for longer horizons.
+//! * [`Forecast`]: the predictive distribution, `location + residual SBP`.
+//! * [`backtest`]: a whole series at once (quantiles, PIT values, log scores).
+//! * [`ForecasterConfig`], [`LocationModel`]: the knobs.
+
+mod config;
+pub(crate) mod location;
+mod residual;
+mod rolling;
+pub(crate) mod window;
+
+pub use config::ForecasterConfig;
+pub use location::{LocationModel, MAX_LAGS};
+pub use rolling::{Backtest, Forecast, RollingForecaster, backtest};

@@ -1,0 +1,616 @@
+//! The residual SBP of a rolling forecaster: the window of residuals and the
+//! distribution refitted from it.
+//!
+//! A refit reads the window's histogram counts (O(bins)), takes the thresholds from
+//! them, turns them into body probabilities, collects the exceedances by walking only
+//! the tail bins of the window, fits each tail by maximum likelihood warm-started from
+//! the previous fit, and updates the SBP in place. Nothing is allocated, except when
+//! the grid moves (see *Grid policy*).
+//!
+//! # Thresholds and body
+//!
+//! The thresholds are the window's empirical (weighted) quantiles at the tail masses,
+//! `τ_l = Q(p_l)` and `τ_u = Q(1 - p_u)`, interpolated within their bins. The body is
+//! the [`BodyEstimator`] of the [`SbpConfig`] applied to the counts (smoothing and
+//! pseudo-count), with the mass beyond each threshold's bin rescaled so that the body's
+//! own quantiles fall exactly on `τ_l` and `τ_u`. Without that step the pseudo-counts
+//! in the bins beyond the thresholds would move the thresholds (by about
+//! `α (p K - k) / n` in probability, `k` bins beyond, `n` points: a full point for
+//! the default `α = 1/2` on a 1,000-point window), and the tails would be
+//! miscalibrated by as much.
+//!
+//! # Grid policy
+//!
+//! With automatic bounds the grid is set from the window's weighted quantiles at the
+//! tail masses, `q_l` and `q_u`, widened by half their span on each side, so the body
+//! between the thresholds covers about half the bins (the margin of
+//! [`Bounds::Auto`] is not used: min and max of a spiky window would leave the body a
+//! handful of bins). Points outside the grid are counted in the edge bins: they lie in
+//! the tails, whose fit uses their exact values. At each refit the grid is rebuilt
+//! (O(W log W), and a new SBP is allocated) only if a threshold falls into an edge bin
+//! (the data have moved or widened) or the body has shrunk to fewer than a quarter of
+//! the bins (they have narrowed). Fixed bounds are never moved.
+//!
+//! # Tails
+//!
+//! With at least `min_exceedances` points beyond a threshold the tail is the GPD
+//! maximum-likelihood fit of the [`SbpConfig`]'s fitter (weighted when the window
+//! decays): the first fit as configured, later ones warm-started from the previous
+//! estimate with the global scan off. Unless bounded tails are allowed, the shape is
+//! constrained to `ξ >= 0`: an estimate below 0 is replaced by the constrained
+//! maximum, the exponential fit. (On a window of a few dozen exceedances of a
+//! light-tailed law the unconstrained estimate often puts the tail's end point at the
+//! largest exceedance, and the next, slightly larger value would get probability 0.) With fewer exceedances, or if the fit fails (for
+//! example when all the exceedances are equal), the tail is the exponential law with
+//! the exceedances' weighted mean as its scale (the `ξ = 0` maximum-likelihood fit);
+//! with no exceedance at all the previous tail is kept, or one bin width is used as
+//! the scale.
+
+use serde::{Deserialize, Serialize};
+
+use super::window::Window;
+use crate::error::{Error, Result};
+use crate::fit::{BodyEstimator, Bounds, SbpConfig};
+use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
+
+/// Everything the residual model needs from the forecaster's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ResidualSpec {
+    pub(crate) sbp: SbpConfig,
+    pub(crate) window: usize,
+    pub(crate) half_life: Option<f64>,
+    pub(crate) refit_every: usize,
+    /// Keep fitted shapes below 0 (finite endpoints) instead of flooring them at 0.
+    pub(crate) bounded_tails: bool,
+}
+
+impl ResidualSpec {
+    fn bins(&self) -> usize {
+        self.sbp.bin_count()
+    }
+
+    fn masses(&self) -> (f64, f64) {
+        self.sbp.tail_masses()
+    }
+
+    fn fixed_bounds(&self) -> Option<(f64, f64)> {
+        match self.sbp.bounds_setting() {
+            Bounds::Fixed { low, high } => Some((low, high)),
+            Bounds::Auto { .. } => None,
+        }
+    }
+}
+
+/// Half the central span is added on each side of the automatic grid.
+const GRID_MARGIN: f64 = 0.5;
+
+/// A warm start for a tail fit: the previous maximum-likelihood `(shape, scale)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct Start {
+    shape: f64,
+    scale: f64,
+}
+
+/// The window of residuals and the SBP fitted to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ResidualModel {
+    spec: ResidualSpec,
+    window: Window,
+    /// The body estimator for the current grid.
+    estimator: BodyEstimator,
+    sbp: SplicedBinnedPareto,
+    lower_start: Option<Start>,
+    upper_start: Option<Start>,
+    since_refit: usize,
+    /// Incremented at every refit: lets callers cache what they derive from the SBP.
+    version: u64,
+    #[serde(skip)]
+    scratch: Scratch,
+}
+
+/// Buffers reused by every refit (not serialised: their contents never outlive one).
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    probs: Vec<f64>,
+    excess: Vec<f64>,
+    weights: Vec<f64>,
+    sorted: Vec<(f64, f64)>,
+}
+
+impl ResidualModel {
+    /// Builds the window from the initial residuals (NaN entries skipped, the last
+    /// `window` kept), sets the grid and fits the SBP.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TooFewObservations`] if there is no finite residual; grid errors for
+    /// invalid fixed bounds.
+    pub(crate) fn new(spec: ResidualSpec, residuals: &[f64]) -> Result<Self> {
+        let finite = residuals.iter().filter(|r| r.is_finite()).count();
+        if finite == 0 {
+            return Err(Error::TooFewObservations {
+                what: "residual distribution",
+                needed: 1,
+                got: 0,
+            });
+        }
+        let (low, high) = spec.fixed_bounds().unwrap_or((0.0, 1.0));
+        let mut window = Window::new(spec.window, spec.bins(), low, high, spec.half_life)?;
+        for &r in residuals.iter().filter(|r| r.is_finite()) {
+            window.push(r);
+        }
+        let mut scratch = Scratch::default();
+        if spec.fixed_bounds().is_none() {
+            let (low, high) = auto_grid(&window, &spec, &mut scratch.sorted);
+            window.rebin(low, high)?;
+        }
+        let (low, high) = window.grid();
+        // A placeholder body and tails, replaced by the first refit below.
+        let unit = GeneralizedPareto::exponential(1.0)?;
+        let (p_l, p_u) = spec.masses();
+        let sbp = SplicedBinnedPareto::new(
+            Binned::equal_width(low, high, vec![1.0; spec.bins()])?,
+            Tail::new(p_l, unit)?,
+            Tail::new(p_u, unit)?,
+        )?;
+        let mut model = Self {
+            spec,
+            window,
+            estimator: spec.sbp.body_estimator(low, high)?,
+            sbp,
+            lower_start: None,
+            upper_start: None,
+            since_refit: 0,
+            version: 0,
+            scratch,
+        };
+        model.refit();
+        Ok(model)
+    }
+
+    /// The current residual distribution.
+    #[inline]
+    pub(crate) fn sbp(&self) -> &SplicedBinnedPareto {
+        &self.sbp
+    }
+
+    /// How many refits have happened (changes whenever [`sbp`](Self::sbp) does).
+    #[inline]
+    pub(crate) fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The number of residuals in the window.
+    pub(crate) fn len(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Adds a finite residual; refits when the schedule says so.
+    #[inline]
+    pub(crate) fn push(&mut self, r: f64) {
+        self.window.push(r);
+        self.since_refit += 1;
+        if self.since_refit >= self.spec.refit_every {
+            self.refit();
+        }
+    }
+
+    /// Refits the body and both tails from the window.
+    pub(crate) fn refit(&mut self) {
+        self.since_refit = 0;
+        self.version += 1;
+        let Some((mut tau_l, mut tau_u)) = self.body() else {
+            return;
+        };
+        let bins = self.spec.bins();
+        let mut rebuilt = false;
+        if self.spec.fixed_bounds().is_none() && bins >= 8 {
+            let (bl, bu) = (self.window.bin(tau_l), self.window.bin(tau_u));
+            if bl == 0 || bu == bins - 1 || 4 * (bu - bl + 1) < bins {
+                let (low, high) = auto_grid(&self.window, &self.spec, &mut self.scratch.sorted);
+                let estimator = self.spec.sbp.body_estimator(low, high);
+                if (low, high) != self.window.grid()
+                    && let Ok(estimator) = estimator
+                    && self.window.rebin(low, high).is_ok()
+                {
+                    self.estimator = estimator;
+                    rebuilt = true;
+                    match self.body() {
+                        Some(t) => (tau_l, tau_u) = t,
+                        None => return,
+                    }
+                }
+            }
+        }
+        let width = {
+            let (low, high) = self.window.grid();
+            (high - low) / bins as f64
+        };
+        let (lower, lower_start) = self.fit_tail(false, tau_l, self.lower_start, width);
+        let (upper, upper_start) = self.fit_tail(true, tau_u, self.upper_start, width);
+        self.lower_start = lower_start;
+        self.upper_start = upper_start;
+        let (p_l, p_u) = self.spec.masses();
+        let (Ok(lower), Ok(upper)) = (Tail::new(p_l, lower), Tail::new(p_u, upper)) else {
+            return;
+        };
+        if rebuilt {
+            let (low, high) = self.window.grid();
+            if let Ok(sbp) = Binned::equal_width(low, high, self.scratch.probs.clone())
+                .and_then(|body| SplicedBinnedPareto::new(body, lower, upper))
+            {
+                self.sbp = sbp;
+            }
+        } else {
+            // Cannot fail: the probabilities were checked when they were built.
+            let _ = self.sbp.update(&self.scratch.probs, lower, upper);
+        }
+    }
+
+    /// Fills `scratch.probs` with the body probabilities and returns the thresholds,
+    /// or `None` if the window holds no weight.
+    fn body(&mut self) -> Option<(f64, f64)> {
+        let counts = self.window.counts();
+        let total: f64 = counts.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return None;
+        }
+        let (low, high) = self.window.grid();
+        let (p_l, p_u) = self.spec.masses();
+        let tau_l = binned_quantile(counts, total, low, high, p_l);
+        let tau_u = binned_quantile(counts, total, low, high, 1.0 - p_u);
+        let probs = &mut self.scratch.probs;
+        probs.clear();
+        probs.extend_from_slice(counts);
+        self.estimator.probabilities_from_counts(probs).ok()?;
+        align_thresholds(probs, low, high, (tau_l, tau_u), (p_l, p_u));
+        Some((tau_l, tau_u))
+    }
+
+    /// Fits one tail beyond `tau`; returns the GPD and the next warm start.
+    fn fit_tail(
+        &mut self,
+        upper: bool,
+        tau: f64,
+        start: Option<Start>,
+        bin_width: f64,
+    ) -> (GeneralizedPareto, Option<Start>) {
+        let s = &mut self.scratch;
+        if upper {
+            self.window
+                .upper_exceedances(tau, &mut s.excess, &mut s.weights);
+        } else {
+            self.window
+                .lower_exceedances(tau, &mut s.excess, &mut s.weights);
+        }
+        let weights = self.window.is_weighted().then_some(&s.weights[..]);
+        // The weighted mean excess: the exponential (ξ = 0) maximum-likelihood scale,
+        // the fallback tail and the start of a fit that has nothing better.
+        let (sum, total) = s
+            .excess
+            .iter()
+            .zip(&s.weights)
+            .fold((0.0, 0.0), |(a, b), (&x, &w)| (a + w * x, b + w));
+        let mean = sum / total;
+        if s.excess.len() >= self.spec.sbp.min_exceedance_count().max(2) {
+            let configured = self.spec.sbp.gpd_setting();
+            let local = configured.global(false);
+            let fitted = match start {
+                Some(st) => local.fit_with_start(&s.excess, weights, st.shape, st.scale),
+                None => configured.fit(&s.excess, weights),
+            }
+            .or_else(|_| local.fit_with_start(&s.excess, weights, 0.0, mean));
+            if let Ok(est) = fitted {
+                // The unconstrained optimum stays the warm start either way.
+                let next = Some(Start {
+                    shape: est.shape,
+                    scale: est.scale,
+                });
+                if est.shape >= 0.0 || self.spec.bounded_tails {
+                    return (est.dist(), next);
+                }
+                // Floored at ξ = 0: for a likelihood unimodal in ξ the constrained
+                // maximum is the exponential fit, whose scale is the mean excess.
+                if let Ok(g) = GeneralizedPareto::exponential(mean) {
+                    return (g, next);
+                }
+            }
+        }
+        if let Ok(g) = GeneralizedPareto::exponential(mean) {
+            return (g, start);
+        }
+        if let Some(st) = start
+            && let Ok(g) = GeneralizedPareto::new(st.shape, st.scale)
+        {
+            return (g, start);
+        }
+        let scale = if bin_width > 0.0 && bin_width.is_finite() {
+            bin_width
+        } else {
+            1.0
+        };
+        (
+            GeneralizedPareto::exponential(scale).unwrap_or(self_unit()),
+            start,
+        )
+    }
+}
+
+/// The unit exponential (for the unreachable case of a bad fallback scale).
+fn self_unit() -> GeneralizedPareto {
+    GeneralizedPareto::exponential(1.0).unwrap_or_else(|_| unreachable!("1 is a valid scale"))
+}
+
+/// The quantile at `p` of the binned law with unnormalised masses `probs` (sum
+/// `total`) on `bins` equal-width bins over `[low, high]`: the same arithmetic as
+/// [`Binned::quantile`], without building one.
+fn binned_quantile(probs: &[f64], total: f64, low: f64, high: f64, p: f64) -> f64 {
+    let k = probs.len();
+    let width = (high - low) / k as f64;
+    let mut acc = 0.0;
+    for (i, &m) in probs.iter().enumerate() {
+        let m = m / total;
+        if acc + m >= p && m > 0.0 {
+            let x = low + width * i as f64 + (p - acc) / (m / width);
+            return x.clamp(low + width * i as f64, low + width * (i + 1) as f64);
+        }
+        acc += m;
+    }
+    high
+}
+
+/// Rescales the (normalised) body probabilities beyond the thresholds' bins so that
+/// the body's quantiles at `p_l` and `1 - p_u` are exactly `τ_l` and `τ_u`, keeping
+/// the bins between them as they are. With `a` and `b` the new masses below bin
+/// `k_l` and above bin `k_u`, `I` the mass of bins `k_l..=k_u`, `f_l` the fraction of
+/// bin `k_l` below `τ_l` and `g_u` that of bin `k_u` above `τ_u`, the conditions
+/// `a + π_{k_l} f_l = p_l T` and `b + π_{k_u} g_u = p_u T` with `T = a + I + b` are two
+/// linear equations in `a` and `b`. If their solution is not admissible (a negative
+/// mass, or mass where there is no bin) the probabilities are left alone.
+fn align_thresholds(probs: &mut [f64], low: f64, high: f64, tau: (f64, f64), p: (f64, f64)) {
+    let k = probs.len();
+    let scale = k as f64 / (high - low);
+    let position = |x: f64| ((x - low) * scale).clamp(0.0, k as f64);
+    let (xl, xu) = (position(tau.0), position(tau.1));
+    let kl = (xl as usize).min(k - 1);
+    let ku = (xu as usize).min(k - 1);
+    let f_l = xl - kl as f64;
+    let g_u = (ku + 1) as f64 - xu;
+    let lower: f64 = probs[..kl].iter().sum();
+    let upper: f64 = probs[ku + 1..].iter().sum();
+    let inner: f64 = probs[kl..=ku].iter().sum();
+    let (p_l, p_u) = p;
+    let r1 = p_l * inner - probs[kl] * f_l;
+    let r2 = p_u * inner - probs[ku] * g_u;
+    let det = 1.0 - p_l - p_u;
+    let a = ((1.0 - p_u) * r1 + p_l * r2) / det;
+    let b = (p_u * r1 + (1.0 - p_l) * r2) / det;
+    let admissible =
+        |mass: f64, bins: usize| mass >= 0.0 && mass.is_finite() && (mass == 0.0 || bins > 0);
+    if !(admissible(a, kl) && admissible(b, k - 1 - ku)) {
+        return;
+    }
+    let spread = |region: &mut [f64], current: f64, target: f64| {
+        if current > 0.0 {
+            let factor = target / current;
+            region.iter_mut().for_each(|q| *q *= factor);
+        } else if !region.is_empty() {
+            let each = target / region.len() as f64;
+            region.iter_mut().for_each(|q| *q = each);
+        }
+    };
+    spread(&mut probs[..kl], lower, a);
+    spread(&mut probs[ku + 1..], upper, b);
+}
+
+/// The automatic grid for the window's current values (see the module notes).
+fn auto_grid(window: &Window, spec: &ResidualSpec, sorted: &mut Vec<(f64, f64)>) -> (f64, f64) {
+    sorted.clear();
+    sorted.extend(window.iter());
+    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = sorted.iter().map(|p| p.1).sum();
+    let quantile = |p: f64| -> f64 {
+        let target = p * total;
+        let mut acc = 0.0;
+        for &(x, w) in sorted.iter() {
+            acc += w;
+            if acc >= target {
+                return x;
+            }
+        }
+        sorted.last().map_or(0.0, |p| p.0)
+    };
+    let (p_l, p_u) = spec.masses();
+    let q_l = quantile(p_l);
+    let q_u = quantile(1.0 - p_u);
+    let (min, max) = (
+        sorted.first().map_or(0.0, |p| p.0),
+        sorted.last().map_or(0.0, |p| p.0),
+    );
+    let magnitude = q_l.abs().max(q_u.abs());
+    let mut span = q_u - q_l;
+    if !(span > 0.0) {
+        span = max - min;
+    }
+    // Bins must stay resolvable next to the magnitude of the values, and finite.
+    let span = span.max(1e-9 * magnitude).clamp(1e-300, f64::MAX / 8.0);
+    let low = (q_l - GRID_MARGIN * span).clamp(-f64::MAX / 4.0, f64::MAX / 4.0);
+    let high = (q_u + GRID_MARGIN * span).clamp(-f64::MAX / 4.0, f64::MAX / 4.0);
+    if low < high {
+        (low, high)
+    } else {
+        // Values beyond ±MAX/4: a grid of the largest width that stays finite.
+        let centre = (q_l / 2.0 + q_u / 2.0).clamp(-f64::MAX / 8.0, f64::MAX / 8.0);
+        (centre - span / 2.0, centre + span / 2.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    fn spec() -> ResidualSpec {
+        ResidualSpec {
+            sbp: SbpConfig::default(),
+            window: 2000,
+            half_life: None,
+            refit_every: 1,
+            bounded_tails: false,
+        }
+    }
+
+    #[test]
+    fn binned_quantile_matches_binned() {
+        let probs = [0.0, 3.0, 0.5, 0.0, 2.0, 1.5];
+        let b = Binned::equal_width(-1.0, 2.0, probs.to_vec()).unwrap();
+        for p in [0.01, 0.05, 0.3, 0.5, 0.52, 0.9, 0.95, 0.99] {
+            let q = binned_quantile(&probs, 7.0, -1.0, 2.0, p);
+            assert!(
+                (q - b.quantile(p)).abs() < 1e-14,
+                "{p}: {q} vs {}",
+                b.quantile(p)
+            );
+        }
+    }
+
+    #[test]
+    fn aligned_body_quantiles_are_the_thresholds() {
+        let mut rng = StdRng::seed_from_u64(9);
+        for case in 0..200 {
+            let k = 100;
+            let mut probs: Vec<f64> = (0..k).map(|_| rng.random::<f64>() + 0.01).collect();
+            let total: f64 = probs.iter().sum();
+            probs.iter_mut().for_each(|p| *p /= total);
+            let tau_l = rng.random_range(2.0..8.0);
+            let tau_u = rng.random_range(12.0..18.0);
+            align_thresholds(&mut probs, 0.0, 20.0, (tau_l, tau_u), (0.05, 0.1));
+            let b = Binned::equal_width(0.0, 20.0, probs.clone()).unwrap();
+            assert!((b.quantile(0.05) - tau_l).abs() < 1e-9, "case {case}");
+            assert!((b.quantile(0.9) - tau_u).abs() < 1e-9, "case {case}");
+        }
+        // Inadmissible (the inner bins alone already hold more than p_l below τ_l):
+        // left unchanged.
+        let mut probs = vec![0.0, 0.9, 0.1];
+        align_thresholds(&mut probs, 0.0, 3.0, (1.5, 2.5), (0.05, 0.05));
+        assert_eq!(probs, [0.0, 0.9, 0.1]);
+    }
+
+    #[test]
+    fn pseudo_counts_do_not_move_the_thresholds() {
+        // Default config: pseudo-count 1/2 per bin on a 1,000-point window.
+        let mut rng = StdRng::seed_from_u64(8);
+        let data: Vec<f64> = (0..1000)
+            .map(|_| rng.random::<f64>().powi(2) * 4.0)
+            .collect();
+        let mut s = spec();
+        s.window = 1000;
+        let model = ResidualModel::new(s, &data).unwrap();
+        let sbp = model.sbp();
+        let below = data.iter().filter(|&&x| x < sbp.lower_threshold()).count();
+        let above = data.iter().filter(|&&x| x > sbp.upper_threshold()).count();
+        // Within a bin the points are not exactly uniform: a few points of slack.
+        // Without the alignment only 17 points are below τ_l here.
+        assert!((46..=54).contains(&below), "{below}");
+        assert!((46..=54).contains(&above), "{above}");
+    }
+
+    #[test]
+    fn recovers_a_known_sbp_from_its_samples() {
+        // Residuals from an SBP with GPD(0.2, 1) tails beyond a uniform body.
+        let truth = SplicedBinnedPareto::new(
+            Binned::equal_width(-2.0, 2.0, vec![1.0; 40]).unwrap(),
+            Tail::new(0.05, GeneralizedPareto::new(0.1, 0.5).unwrap()).unwrap(),
+            Tail::new(0.05, GeneralizedPareto::new(0.2, 1.0).unwrap()).unwrap(),
+        )
+        .unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        let data: Vec<f64> = (0..20_000)
+            .map(|_| truth.quantile(rng.random::<f64>()))
+            .collect();
+        let mut s = spec();
+        s.window = 20_000;
+        let model = ResidualModel::new(s, &data).unwrap();
+        let fitted = model.sbp();
+        // Thresholds: the sample's 5 % and 95 % points, whose true cdf is within a few
+        // binomial standard errors (0.0015) of the level.
+        assert!((truth.cdf(fitted.lower_threshold()) - 0.05).abs() < 0.005);
+        assert!((truth.cdf(fitted.upper_threshold()) - 0.95).abs() < 0.005);
+        // Tail shape from ~1000 exceedances: standard error about 0.035.
+        let xi = fitted.upper_tail().gpd().shape();
+        assert!((xi - 0.2).abs() < 0.12, "upper shape {xi}");
+        for p in [0.001, 0.01, 0.5, 0.99, 0.999] {
+            let (a, b) = (fitted.quantile(p), truth.quantile(p));
+            assert!((a - b).abs() < 0.1 * (1.0 + b.abs()), "{p}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn grid_follows_a_shift_and_keeps_body_resolution() {
+        let mut rng = StdRng::seed_from_u64(2);
+        let mut s = spec();
+        s.window = 500;
+        s.refit_every = 50;
+        let first: Vec<f64> = (0..500).map(|_| rng.random::<f64>()).collect();
+        let mut model = ResidualModel::new(s, &first).unwrap();
+        // Move the data far to the right and make them narrower.
+        for _ in 0..1000 {
+            model.push(100.0 + 0.01 * rng.random::<f64>());
+        }
+        let sbp = model.sbp();
+        assert!(sbp.lower_threshold() > 99.99 && sbp.upper_threshold() < 100.02);
+        let (low, high) = model.window.grid();
+        let (bl, bu) = (
+            model.window.bin(sbp.lower_threshold()),
+            model.window.bin(sbp.upper_threshold()),
+        );
+        assert!(bl > 0 && bu < 99 && bu - bl >= 25, "{low} {high} {bl} {bu}");
+    }
+
+    #[test]
+    fn constant_residuals_give_a_valid_distribution() {
+        let mut s = spec();
+        s.window = 100;
+        let mut model = ResidualModel::new(s, &[0.0; 100]).unwrap();
+        for _ in 0..10 {
+            model.push(0.0);
+        }
+        let sbp = model.sbp();
+        assert!(sbp.cdf(0.0).is_finite());
+        assert!(
+            sbp.sf(1.0) < 1e-3,
+            "a jump of 1 is extreme: {}",
+            sbp.sf(1.0)
+        );
+        let mut model = ResidualModel::new(s, &[5e300; 100]).unwrap();
+        model.push(-5e300);
+        model.push(f64::MAX);
+        assert!(model.sbp().quantile(0.5).is_finite());
+    }
+
+    #[test]
+    fn serde_resumes_bit_identically() {
+        let mut rng = StdRng::seed_from_u64(4);
+        for half_life in [None, Some(150.0)] {
+            let mut s = spec();
+            s.window = 300;
+            s.half_life = half_life;
+            s.refit_every = 7;
+            let first: Vec<f64> = (0..300).map(|_| rng.random::<f64>().powi(3)).collect();
+            let mut a = ResidualModel::new(s, &first).unwrap();
+            for _ in 0..123 {
+                a.push(rng.random::<f64>().powi(3));
+            }
+            let json = serde_json::to_string(&a).unwrap();
+            let mut b: ResidualModel = serde_json::from_str(&json).unwrap();
+            for _ in 0..500 {
+                let r = rng.random::<f64>().powi(3) * 3.0 - 1.0;
+                a.push(r);
+                b.push(r);
+                assert_eq!(a.sbp(), b.sbp());
+                assert_eq!(a.version(), b.version());
+            }
+        }
+    }
+}

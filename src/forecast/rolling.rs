@@ -1,0 +1,550 @@
+//! The rolling one-step-ahead forecaster.
+
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use super::config::ForecasterConfig;
+use super::location::{Location, LocationModel};
+use super::residual::ResidualModel;
+use crate::SplicedBinnedPareto;
+use crate::error::{Error, Result};
+
+/// A rolling forecaster: at every time step, a predictive distribution for the next
+/// observation, `location + residual SBP`.
+///
+/// Each observation goes through the robust [`LocationModel`] (which predicts the next
+/// location) and its residual `y - location` enters the window the residual
+/// [`SplicedBinnedPareto`] is refitted on (see [`ForecasterConfig`] for the schedule).
+/// The window's histogram counts and tail membership are updated incrementally, so an
+/// observation costs O(1) plus the amortised refit; nothing is allocated per
+/// observation.
+///
+/// # Missing data
+///
+/// A NaN observation is *missing*: time moves on (a seasonal phase advances, an
+/// autoregression imputes its own prediction as the lag) but nothing is learned and
+/// the window is untouched. Infinite observations are an error and leave the state
+/// unchanged. During the warm-up, missing values are kept as gaps in the time axis;
+/// the warm-up ends once `warmup` values have been observed within the last
+/// `4 · warmup` steps, so a stream with more than three quarters of its values missing
+/// never leaves it.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::{ForecasterConfig, RollingForecaster};
+///
+/// let mut f = RollingForecaster::new(ForecasterConfig::default().window(200))?;
+/// for t in 0..500 {
+///     // A level of 10 with a deterministic wiggle and an occasional spike.
+///     let y = 10.0 + ((t * 7919) % 101) as f64 / 100.0 + if t % 37 == 0 { 5.0 } else { 0.0 };
+///     f.observe(y)?;
+/// }
+/// let forecast = f.forecast()?;
+/// let (lo, hi) = (forecast.quantile(0.05), forecast.quantile(0.95));
+/// assert!(lo > 9.5 && hi < 11.5, "{lo} {hi}");
+/// assert!((forecast.cdf(forecast.quantile(0.3)) - 0.3).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RollingForecaster {
+    config: ForecasterConfig,
+    /// Time steps seen (missing ones included).
+    steps: u64,
+    state: State,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
+enum State {
+    WarmingUp(WarmUp),
+    Running(Running),
+}
+
+/// The warm-up buffer: the last `4 · warmup` time steps, NaN for missing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct WarmUp {
+    /// Oldest first (the buffer is short-lived; a `remove(0)` costs O(warmup) only
+    /// when more than `3 · warmup` values are missing).
+    buffer: Vec<f64>,
+    observed: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Running {
+    location: Location,
+    residuals: ResidualModel,
+}
+
+/// A one-step-ahead predictive distribution on the original scale: `location +`
+/// the residual SBP. A borrowed view: making one costs nothing.
+///
+/// # Examples
+///
+/// See [`RollingForecaster`].
+#[derive(Debug, Clone, Copy)]
+pub struct Forecast<'a> {
+    location: f64,
+    residual: &'a SplicedBinnedPareto,
+}
+
+#[inline]
+fn saturate(x: f64) -> f64 {
+    x.clamp(-f64::MAX, f64::MAX)
+}
+
+impl<'a> Forecast<'a> {
+    /// A forecast centred at `location` with the given residual distribution.
+    pub fn new(location: f64, residual: &'a SplicedBinnedPareto) -> Self {
+        Self { location, residual }
+    }
+
+    /// The location the residual distribution is added to.
+    pub fn location(&self) -> f64 {
+        self.location
+    }
+
+    /// The residual distribution.
+    pub fn residual(&self) -> &'a SplicedBinnedPareto {
+        self.residual
+    }
+
+    #[inline]
+    fn centred(&self, y: f64) -> f64 {
+        // NaN passes through; an overflowing difference saturates.
+        let r = y - self.location;
+        if r.is_nan() { r } else { saturate(r) }
+    }
+
+    /// Cumulative distribution function at `y` (the PIT value of `y`).
+    pub fn cdf(&self, y: f64) -> f64 {
+        self.residual.cdf(self.centred(y))
+    }
+
+    /// Survival function `P(Y > y)`.
+    pub fn sf(&self, y: f64) -> f64 {
+        self.residual.sf(self.centred(y))
+    }
+
+    /// `ln cdf(y)`, accurate deep in the lower tail.
+    pub fn ln_cdf(&self, y: f64) -> f64 {
+        self.residual.ln_cdf(self.centred(y))
+    }
+
+    /// `ln sf(y)`, accurate deep in the upper tail.
+    pub fn ln_sf(&self, y: f64) -> f64 {
+        self.residual.ln_sf(self.centred(y))
+    }
+
+    /// Density at `y`.
+    pub fn pdf(&self, y: f64) -> f64 {
+        self.residual.pdf(self.centred(y))
+    }
+
+    /// Log-density at `y` (the log score of the observation `y`).
+    pub fn ln_pdf(&self, y: f64) -> f64 {
+        self.residual.ln_pdf(self.centred(y))
+    }
+
+    /// The quantile at `p`; NaN for `p` outside `[0, 1]`.
+    pub fn quantile(&self, p: f64) -> f64 {
+        self.location + self.residual.quantile(p)
+    }
+
+    /// The quantile at `p`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProbabilityOutOfRange`] for `p` outside `[0, 1]`.
+    pub fn try_quantile(&self, p: f64) -> Result<f64> {
+        Ok(self.location + self.residual.try_quantile(p)?)
+    }
+
+    /// Quantiles at several levels.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProbabilityOutOfRange`] for a level outside `[0, 1]`.
+    pub fn quantiles(&self, levels: &[f64]) -> Result<Vec<f64>> {
+        let mut out = vec![0.0; levels.len()];
+        self.quantiles_into(levels, &mut out)?;
+        Ok(out)
+    }
+
+    /// Quantiles at several levels written into `out` (no allocation).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if the slices differ in length,
+    /// [`Error::ProbabilityOutOfRange`] for a level outside `[0, 1]`.
+    pub fn quantiles_into(&self, levels: &[f64], out: &mut [f64]) -> Result<()> {
+        self.residual.quantiles_into(levels, out)?;
+        for q in out.iter_mut() {
+            *q += self.location;
+        }
+        Ok(())
+    }
+}
+
+impl RollingForecaster {
+    /// A forecaster in its warm-up.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`ForecasterConfig::validate`].
+    pub fn new(config: ForecasterConfig) -> Result<Self> {
+        config.validate()?;
+        let warmup = config.warmup_len();
+        Ok(Self {
+            config,
+            steps: 0,
+            state: State::WarmingUp(WarmUp {
+                buffer: Vec::with_capacity(4 * warmup),
+                observed: 0,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ForecasterConfig {
+        &self.config
+    }
+
+    /// Time steps seen so far, missing ones included.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Whether the warm-up is over (forecasts are available).
+    pub fn is_ready(&self) -> bool {
+        matches!(self.state, State::Running(_))
+    }
+
+    /// The location model in use: the configured one, or after the warm-up the one
+    /// [`LocationModel::Auto`] chose.
+    pub fn location_model(&self) -> LocationModel {
+        match &self.state {
+            State::Running(r) => r.location.model(),
+            State::WarmingUp(_) => self.config.location_model(),
+        }
+    }
+
+    /// The number of residuals in the window (0 during the warm-up).
+    pub fn window_len(&self) -> usize {
+        match &self.state {
+            State::Running(r) => r.residuals.len(),
+            State::WarmingUp(_) => 0,
+        }
+    }
+
+    /// Takes the next observation; NaN is a missing value (see the type's docs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InfiniteObservation`] for `±∞` (the state is unchanged).
+    #[inline]
+    pub fn observe(&mut self, y: f64) -> Result<()> {
+        self.step(y, true)
+    }
+
+    /// Takes an observation that moves time but is kept out of everything that is
+    /// learned (location and window), as for a missing value: what
+    /// an anomaly detector does with flagged points.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InfiniteObservation`] for `±∞`.
+    pub fn observe_excluded(&mut self, y: f64) -> Result<()> {
+        self.step(y, false)
+    }
+
+    #[inline]
+    fn step(&mut self, y: f64, learn: bool) -> Result<()> {
+        if y.is_infinite() {
+            return Err(Error::InfiniteObservation { value: y });
+        }
+        self.steps += 1;
+        match &mut self.state {
+            State::Running(run) => {
+                if y.is_nan() || !learn {
+                    run.location.skip();
+                } else {
+                    let r = run.location.observe(y);
+                    run.residuals.push(r);
+                }
+                Ok(())
+            }
+            State::WarmingUp(w) => {
+                let warmup = self.config.warmup_len();
+                if w.buffer.len() == 4 * warmup {
+                    if w.buffer[0].is_finite() {
+                        w.observed -= 1;
+                    }
+                    w.buffer.remove(0);
+                }
+                let keep = !y.is_nan() && learn;
+                w.buffer.push(if keep { y } else { f64::NAN });
+                w.observed += usize::from(keep);
+                if w.observed >= warmup {
+                    self.start()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the warm-up: initialises the location model on the buffer, fills the
+    /// window with its residuals and fits the first SBP.
+    fn start(&mut self) -> Result<()> {
+        let State::WarmingUp(w) = &self.state else {
+            return Ok(());
+        };
+        let mut residuals = Vec::with_capacity(w.buffer.len());
+        let location = Location::initialise(
+            self.config.location_model(),
+            &w.buffer,
+            self.config.tuning(),
+            self.config.window_len(),
+            self.config
+                .refit_interval()
+                .max(self.config.window_len() / 10)
+                .max(1),
+            &mut residuals,
+        )?;
+        let residuals = ResidualModel::new(self.config.residual_spec(), &residuals)?;
+        self.state = State::Running(Running {
+            location,
+            residuals,
+        });
+        Ok(())
+    }
+
+    /// The predictive distribution of the next observation.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotReady`] during the warm-up.
+    #[inline]
+    pub fn forecast(&self) -> Result<Forecast<'_>> {
+        match &self.state {
+            State::Running(r) => Ok(Forecast {
+                location: r.location.prediction(),
+                residual: r.residuals.sbp(),
+            }),
+            State::WarmingUp(w) => Err(Error::NotReady {
+                needed: self.config.warmup_len(),
+                got: w.observed,
+            }),
+        }
+    }
+
+    /// The version of the residual SBP: it changes exactly when the SBP is refitted,
+    /// so a caller can cache what it derives from [`Forecast::residual`].
+    pub fn residual_version(&self) -> u64 {
+        match &self.state {
+            State::Running(r) => r.residuals.version(),
+            State::WarmingUp(_) => 0,
+        }
+    }
+
+    /// Refits the residual SBP now, outside the schedule.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotReady`] during the warm-up.
+    pub fn refit(&mut self) -> Result<()> {
+        match &mut self.state {
+            State::Running(r) => {
+                r.residuals.refit();
+                Ok(())
+            }
+            State::WarmingUp(w) => Err(Error::NotReady {
+                needed: self.config.warmup_len(),
+                got: w.observed,
+            }),
+        }
+    }
+
+    /// Quantile paths for the next `horizon` steps: row `k` holds the quantiles of
+    /// `y_{t+k+1}` at `levels`.
+    ///
+    /// Row 0 is exact (the one-step forecast). Later rows are **simulated**: `paths`
+    /// sample paths draw each residual from the current residual SBP (held fixed over
+    /// the horizon) and feed `location + residual` back through a copy of the robust
+    /// location model, exactly as real observations would be; the quantiles are the
+    /// empirical quantiles (type 7, linear interpolation) across paths. The simulation
+    /// is seeded by `seed`, so results are reproducible.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotReady`] during the warm-up, [`Error::InvalidCount`] for a zero
+    /// horizon or fewer than 2 paths, [`Error::ProbabilityOutOfRange`] for a level
+    /// outside `[0, 1]`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// use tailcast::{ForecasterConfig, RollingForecaster};
+    /// let mut f = RollingForecaster::new(ForecasterConfig::default().window(100))?;
+    /// for t in 0..300 {
+    ///     f.observe(((t * 37) % 17) as f64)?;
+    /// }
+    /// let paths = f.forecast_paths(5, &[0.1, 0.5, 0.9], 2000, 42)?;
+    /// assert_eq!(paths.dim(), (5, 3));
+    /// assert_eq!(paths[[0, 1]], f.forecast()?.quantile(0.5));
+    /// assert!(paths[[4, 0]] < paths[[4, 1]] && paths[[4, 1]] < paths[[4, 2]]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn forecast_paths(
+        &self,
+        horizon: usize,
+        levels: &[f64],
+        paths: usize,
+        seed: u64,
+    ) -> Result<Array2<f64>> {
+        if horizon == 0 {
+            return Err(Error::InvalidCount {
+                name: "horizon",
+                value: 0,
+                expected: ">= 1",
+            });
+        }
+        if paths < 2 {
+            return Err(Error::InvalidCount {
+                name: "paths",
+                value: paths,
+                expected: ">= 2",
+            });
+        }
+        for &p in levels {
+            crate::dist::check_level(p)?;
+        }
+        let forecast = self.forecast()?;
+        let State::Running(run) = &self.state else {
+            unreachable!("forecast() succeeded")
+        };
+        let mut out = Array2::zeros((horizon, levels.len()));
+        for (j, &p) in levels.iter().enumerate() {
+            out[[0, j]] = forecast.quantile(p);
+        }
+        if horizon == 1 {
+            return Ok(out);
+        }
+        let sbp = run.residuals.sbp();
+        let mut rng = StdRng::seed_from_u64(seed);
+        // values[k * paths + i]: step k + 1 of path i.
+        let mut values = vec![0.0; (horizon - 1) * paths];
+        for i in 0..paths {
+            let mut loc = run.location.clone();
+            // Step 0 is exact; the path still has to pass through it.
+            let mut y = loc.prediction() + sbp.sample_with(&mut rng);
+            for k in 0..horizon - 1 {
+                loc.observe(y);
+                y = loc.prediction() + sbp.sample_with(&mut rng);
+                values[k * paths + i] = y;
+            }
+        }
+        for k in 0..horizon - 1 {
+            let column = &mut values[k * paths..(k + 1) * paths];
+            column.sort_unstable_by(f64::total_cmp);
+            for (j, &p) in levels.iter().enumerate() {
+                out[[k + 1, j]] = type7_quantile(column, p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs the forecaster over `ys` (continuing from its current state): see
+    /// [`Backtest`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProbabilityOutOfRange`] for a level outside `[0, 1]`,
+    /// [`Error::InfiniteObservation`] for an infinite value in `ys` (the forecaster
+    /// then holds the values before it).
+    pub fn backtest(&mut self, ys: &[f64], levels: &[f64]) -> Result<Backtest> {
+        for &p in levels {
+            crate::dist::check_level(p)?;
+        }
+        let n = ys.len();
+        let mut quantiles = Array2::from_elem((n, levels.len()), f64::NAN);
+        let mut pit = vec![f64::NAN; n];
+        let mut log_score = vec![f64::NAN; n];
+        let mut first = None;
+        for (t, &y) in ys.iter().enumerate() {
+            if let Ok(f) = self.forecast() {
+                first.get_or_insert(t);
+                let mut row = quantiles.row_mut(t);
+                for (q, &p) in row.iter_mut().zip(levels) {
+                    *q = f.quantile(p);
+                }
+                pit[t] = f.cdf(y);
+                log_score[t] = f.ln_pdf(y);
+            }
+            self.observe(y)?;
+        }
+        Ok(Backtest {
+            quantiles,
+            pit: pit.into(),
+            log_score: log_score.into(),
+            first_forecast: first,
+        })
+    }
+}
+
+/// The empirical quantile of sorted values with linear interpolation (Hyndman–Fan
+/// type 7, numpy's default).
+fn type7_quantile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// One-step-ahead forecasts of a whole series, one row per time step: what
+/// [`backtest`] returns.
+///
+/// Row `t` is the forecast made *before* `y_t` was seen. Rows before the first
+/// forecast (the warm-up) are NaN, and so are the PIT value and log score of a missing
+/// observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backtest {
+    /// Predictive quantiles, `n × levels`.
+    pub quantiles: Array2<f64>,
+    /// PIT values `F_t(y_t)`: uniform on (0, 1) for a calibrated forecaster.
+    pub pit: ndarray::Array1<f64>,
+    /// Log scores `ln f_t(y_t)` (log predictive density; higher is better).
+    pub log_score: ndarray::Array1<f64>,
+    /// The index of the first forecast, `None` if the series ended in the warm-up.
+    pub first_forecast: Option<usize>,
+}
+
+/// Runs a fresh forecaster with `config` over `ys` and returns, for every time step,
+/// the predictive quantiles at `levels`, the PIT value and the log score.
+///
+/// # Errors
+///
+/// The errors of [`RollingForecaster::new`] and [`RollingForecaster::backtest`].
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::{ForecasterConfig, backtest};
+/// let ys: Vec<f64> = (0..400).map(|t| ((t * 7919) % 1009) as f64 / 1009.0).collect();
+/// let bt = backtest(&ForecasterConfig::default().window(100), &ys, &[0.05, 0.5, 0.95])?;
+/// assert_eq!(bt.quantiles.dim(), (400, 3));
+/// assert_eq!(bt.first_forecast, Some(100));
+/// assert!(bt.pit[99].is_nan() && (0.0..=1.0).contains(&bt.pit[100]));
+/// # Ok(())
+/// # }
+/// ```
+pub fn backtest(config: &ForecasterConfig, ys: &[f64], levels: &[f64]) -> Result<Backtest> {
+    RollingForecaster::new(config.clone())?.backtest(ys, levels)
+}
