@@ -6,11 +6,13 @@
 // the same); the suggested `partial_cmp` form would hide that intent.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
+pub mod anomaly;
 pub mod dist;
 mod error;
 pub mod fit;
 pub mod forecast;
 
+pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
 pub use forecast::{

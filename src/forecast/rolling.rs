@@ -253,7 +253,7 @@ impl RollingForecaster {
 
     /// Takes an observation that moves time but is kept out of everything that is
     /// learned (location and window), as for a missing value: what
-    /// an anomaly detector does with flagged points.
+    /// [`AnomalyDetector`](crate::AnomalyDetector) does with flagged points.
     ///
     /// # Errors
     ///

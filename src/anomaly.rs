@@ -1,0 +1,350 @@
+//! Streaming anomaly detection against the rolling SBP forecast.
+//!
+//! Every new observation is scored by its tail probability under the forecast made
+//! *before* it was seen: how likely a value at least this extreme was. The surprise
+//! score is `-log10 p`, so a score of 3 means "a one-in-a-thousand event".
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::forecast::{ForecasterConfig, RollingForecaster};
+
+/// Which tail(s) make an observation anomalous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Side {
+    /// Only unusually high values: `p = P(Y >= y)`.
+    Upper,
+    /// Only unusually low values: `p = P(Y <= y)`.
+    Lower,
+    /// Both: `p = min(1, 2 min(P(Y <= y), P(Y >= y)))`.
+    #[default]
+    TwoSided,
+}
+
+/// Configuration of an [`AnomalyDetector`].
+///
+/// | setter | default | meaning |
+/// |---|---|---|
+/// | [`forecaster`](Self::forecaster) | [`ForecasterConfig::default`] | the forecaster scored against |
+/// | [`risk`](Self::risk) | `1e-3` | flag when the p-value is below this |
+/// | [`side`](Self::side) | [`Side::TwoSided`] | which tails count |
+/// | [`exclude_anomalies`](Self::exclude_anomalies) | `true` | keep flagged points out of the fit |
+/// | [`max_excluded_run`](Self::max_excluded_run) | 25 | but admit a run of flags longer than this |
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::{DetectorConfig, ForecasterConfig, Side};
+/// let config = DetectorConfig::default()
+///     .forecaster(ForecasterConfig::default().window(500))
+///     .risk(1e-4)
+///     .side(Side::Upper);
+/// config.validate()?;
+/// assert!(DetectorConfig::default().risk(1.5).validate().is_err());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DetectorConfig {
+    forecaster: ForecasterConfig,
+    risk: f64,
+    side: Side,
+    exclude_anomalies: bool,
+    max_excluded_run: usize,
+}
+
+impl Default for DetectorConfig {
+    fn default() -> Self {
+        Self {
+            forecaster: ForecasterConfig::default(),
+            risk: 1e-3,
+            side: Side::TwoSided,
+            exclude_anomalies: true,
+            max_excluded_run: 25,
+        }
+    }
+}
+
+impl DetectorConfig {
+    /// The forecaster whose one-step forecasts the observations are scored against.
+    pub fn forecaster(mut self, config: ForecasterConfig) -> Self {
+        self.forecaster = config;
+        self
+    }
+
+    /// The risk level in (0, 1): an observation whose p-value is below it is flagged.
+    /// It is the false-alarm rate per observation when the forecasts are calibrated.
+    pub fn risk(mut self, risk: f64) -> Self {
+        self.risk = risk;
+        self
+    }
+
+    /// Which tail(s) count.
+    pub fn side(mut self, side: Side) -> Self {
+        self.side = side;
+        self
+    }
+
+    /// Whether flagged observations are kept out of the location model and the
+    /// fitting window (default `true`), so that a burst of spikes does not teach the
+    /// model that spikes are normal. An excluded observation is treated as missing.
+    pub fn exclude_anomalies(mut self, on: bool) -> Self {
+        self.exclude_anomalies = on;
+        self
+    }
+
+    /// After this many consecutive flagged observations, flagged points are admitted
+    /// again (until an unflagged one resets the count), so that a genuine level shift
+    /// is eventually learned instead of being flagged forever. 0 admits every point.
+    pub fn max_excluded_run(mut self, n: usize) -> Self {
+        self.max_excluded_run = n;
+        self
+    }
+
+    /// The forecaster configuration.
+    pub fn forecaster_config(&self) -> &ForecasterConfig {
+        &self.forecaster
+    }
+
+    /// The risk level.
+    pub fn risk_level(&self) -> f64 {
+        self.risk
+    }
+
+    /// The side.
+    pub fn tail_side(&self) -> Side {
+        self.side
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ProbabilityOutOfRange`] for a risk outside (0, 1), and the errors of
+    /// [`ForecasterConfig::validate`].
+    pub fn validate(&self) -> Result<()> {
+        if !(self.risk > 0.0 && self.risk < 1.0) {
+            return Err(Error::ProbabilityOutOfRange {
+                name: "risk",
+                value: self.risk,
+                expected: "(0, 1)",
+            });
+        }
+        self.forecaster.validate()
+    }
+}
+
+/// What the detector says about one observation. Small and `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The tail probability of the observation under the forecast made before it was
+    /// seen (upper, lower or two-sided as configured). NaN while warming up and for a
+    /// missing observation; 0 beyond the end of a bounded tail.
+    pub p_value: f64,
+    /// The surprise `-log10 p_value` (3 = one in a thousand); NaN when `p_value` is,
+    /// `+∞` when it is 0.
+    pub score: f64,
+    /// `p_value < risk`. Never set while warming up or for a missing observation.
+    pub is_anomaly: bool,
+    /// The predicted band: an observation outside `[lower, upper]` is an anomaly (one
+    /// side is infinite for a one-sided detector). Infinite while warming up.
+    pub lower: f64,
+    /// Upper end of the predicted band.
+    pub upper: f64,
+    /// The forecast's location (NaN while warming up).
+    pub location: f64,
+    /// No forecast existed yet: the detector is still collecting its warm-up.
+    pub warming_up: bool,
+    /// The observation was missing (NaN).
+    pub missing: bool,
+    /// The observation was kept out of the model (flagged and exclusion on).
+    pub excluded: bool,
+}
+
+impl Verdict {
+    fn unscored(warming_up: bool, missing: bool, location: f64) -> Self {
+        Self {
+            p_value: f64::NAN,
+            score: f64::NAN,
+            is_anomaly: false,
+            lower: f64::NEG_INFINITY,
+            upper: f64::INFINITY,
+            location,
+            warming_up,
+            missing,
+            excluded: false,
+        }
+    }
+}
+
+/// A streaming anomaly detector: a [`RollingForecaster`] plus a tail-probability test
+/// of each observation against the forecast made before it.
+///
+/// [`update`](Self::update) scores `y` against the current forecast, then feeds it to
+/// the forecaster (unless it is flagged and exclusion is on). No alarm is raised
+/// during the forecaster's warm-up. The detector's whole state serialises with serde,
+/// and a detector restored mid-stream produces bit-identical verdicts.
+///
+/// # Examples
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig};
+///
+/// let config = DetectorConfig::default().forecaster(ForecasterConfig::default().window(200));
+/// let mut detector = AnomalyDetector::new(config)?;
+/// for t in 0..400 {
+///     let y = ((t * 7919) % 1009) as f64 / 1009.0; // uniform-looking noise on [0, 1)
+///     let v = detector.update(y)?;
+///     assert!(!v.is_anomaly);
+/// }
+/// let v = detector.update(25.0)?;
+/// assert!(v.is_anomaly && v.score > 3.0 && v.upper < 25.0);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnomalyDetector {
+    config: DetectorConfig,
+    forecaster: RollingForecaster,
+    excluded_run: usize,
+    /// The band in residual units and the residual version it was computed for.
+    band: (f64, f64),
+    band_version: u64,
+}
+
+impl AnomalyDetector {
+    /// A detector in its warm-up.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`DetectorConfig::validate`].
+    pub fn new(config: DetectorConfig) -> Result<Self> {
+        config.validate()?;
+        let forecaster = RollingForecaster::new(config.forecaster.clone())?;
+        Ok(Self {
+            config,
+            forecaster,
+            excluded_run: 0,
+            band: (f64::NEG_INFINITY, f64::INFINITY),
+            band_version: 0,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &DetectorConfig {
+        &self.config
+    }
+
+    /// The forecaster (for its forecast, location model, window).
+    pub fn forecaster(&self) -> &RollingForecaster {
+        &self.forecaster
+    }
+
+    /// Scores `y` against the forecast made before it, then learns from it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InfiniteObservation`] for `±∞` (the state is unchanged). NaN is a
+    /// missing value: its verdict has `missing` set and time moves on.
+    #[inline]
+    pub fn update(&mut self, y: f64) -> Result<Verdict> {
+        if y.is_infinite() {
+            return Err(Error::InfiniteObservation { value: y });
+        }
+        let version = self.forecaster.residual_version();
+        let forecast = match self.forecaster.forecast() {
+            Ok(f) => f,
+            Err(_) => {
+                self.forecaster.observe(y)?;
+                return Ok(Verdict::unscored(true, y.is_nan(), f64::NAN));
+            }
+        };
+        let location = forecast.location();
+        if y.is_nan() {
+            self.forecaster.observe(y)?;
+            return Ok(Verdict::unscored(false, true, location));
+        }
+        if version != self.band_version {
+            self.band = band(forecast.residual(), self.config.side, self.config.risk);
+            self.band_version = version;
+        }
+        let ln_p = match self.config.side {
+            Side::Upper => forecast.ln_sf(y),
+            Side::Lower => forecast.ln_cdf(y),
+            Side::TwoSided => {
+                (std::f64::consts::LN_2 + forecast.ln_cdf(y).min(forecast.ln_sf(y))).min(0.0)
+            }
+        };
+        let p_value = ln_p.exp();
+        let score = -ln_p * std::f64::consts::LOG10_E;
+        let is_anomaly = p_value < self.config.risk;
+        let exclude = is_anomaly
+            && self.config.exclude_anomalies
+            && self.excluded_run < self.config.max_excluded_run;
+        if is_anomaly {
+            self.excluded_run += 1;
+        } else {
+            self.excluded_run = 0;
+        }
+        let verdict = Verdict {
+            p_value,
+            score: score + 0.0, // -0.0 for p = 1 reads better as 0
+            is_anomaly,
+            lower: location + self.band.0,
+            upper: location + self.band.1,
+            location,
+            warming_up: false,
+            missing: false,
+            excluded: exclude,
+        };
+        if exclude {
+            self.forecaster.observe_excluded(y)?;
+        } else {
+            self.forecaster.observe(y)?;
+        }
+        Ok(verdict)
+    }
+
+    /// Scores a batch: `out[i]` is the verdict of `ys[i]` (no allocation).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::LengthMismatch`] if the slices differ in length (nothing is scored),
+    /// [`Error::InfiniteObservation`] at the first infinite value (the values before it
+    /// have been scored and learned).
+    pub fn score_into(&mut self, ys: &[f64], out: &mut [Verdict]) -> Result<()> {
+        if ys.len() != out.len() {
+            return Err(Error::LengthMismatch {
+                name: "out",
+                expected: ys.len(),
+                got: out.len(),
+            });
+        }
+        for (o, &y) in out.iter_mut().zip(ys) {
+            *o = self.update(y)?;
+        }
+        Ok(())
+    }
+
+    /// Scores a batch into a new vector.
+    ///
+    /// # Errors
+    ///
+    /// As [`score_into`](Self::score_into).
+    pub fn score(&mut self, ys: &[f64]) -> Result<Vec<Verdict>> {
+        let mut out = vec![Verdict::unscored(true, false, f64::NAN); ys.len()];
+        self.score_into(ys, &mut out)?;
+        Ok(out)
+    }
+}
+
+/// The band in residual units for a side and risk level.
+fn band(sbp: &crate::SplicedBinnedPareto, side: Side, risk: f64) -> (f64, f64) {
+    match side {
+        Side::Upper => (f64::NEG_INFINITY, sbp.quantile(1.0 - risk)),
+        Side::Lower => (sbp.quantile(risk), f64::INFINITY),
+        Side::TwoSided => (sbp.quantile(risk / 2.0), sbp.quantile(1.0 - risk / 2.0)),
+    }
+}
