@@ -21,12 +21,19 @@ use crate::fit::SbpConfig;
 /// | [`half_life`](Self::half_life) | none | exponential decay of the weights inside the window |
 /// | [`refit_every`](Self::refit_every) | `max(1, window / 10)` | observations between refits of the SBP |
 /// | [`warmup`](Self::warmup) | `clamp(window, 20, 1000)` | observations before the first forecast |
-/// | [`sbp`](Self::sbp) | [`SbpConfig::default`] | bins, tail masses, bounds of the residual SBP |
+/// | [`sbp`](Self::sbp) | [`SbpConfig::default`] with pseudo-count 0.1 | bins, tail masses, bounds of the residual SBP |
 /// | [`location`](Self::location) | [`LocationModel::Level`] | the robust location model |
 /// | [`level_smoothing`](Self::level_smoothing) | 0.1 | `α` of the level |
 /// | [`seasonal_smoothing`](Self::seasonal_smoothing) | 0.1 | `γ` of the seasonal profile |
 /// | [`robust_clip`](Self::robust_clip) | 2.5 | clip `k` of the robust update, in running scales |
 /// | [`allow_bounded_tails`](Self::allow_bounded_tails) | `false` | tail shapes `ξ < 0` allowed |
+///
+/// The pseudo-count is lowered from the SBP fit's default 1/2 because every
+/// pseudo-count puts a uniform layer of mass over the body: on a 1,000-point window
+/// with 50 bins between the thresholds, 1/2 per bin is 2.7 % of the body, enough to
+/// move the predictive cdf of a skewed body by about one percentage point (a
+/// Kolmogorov–Smirnov test of the PIT values of 28,000 forecasts then rejects), while
+/// 0.1 keeps every bin's density positive at a fifth of that cost.
 ///
 /// The warm-up is raised to what the location model needs (three periods for a
 /// seasonal model, `10 (lags + 1)` for an autoregression, 40 for `Auto`).
@@ -68,7 +75,7 @@ impl Default for ForecasterConfig {
             half_life: None,
             refit_every: None,
             warmup: None,
-            sbp: SbpConfig::default(),
+            sbp: SbpConfig::default().pseudo_count(0.1),
             location: LocationModel::Level,
             level_smoothing: 0.1,
             seasonal_smoothing: 0.1,
