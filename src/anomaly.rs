@@ -205,13 +205,49 @@ impl Verdict {
 /// # }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "DetectorRepr")]
 pub struct AnomalyDetector {
     config: DetectorConfig,
     forecaster: RollingForecaster,
     excluded_run: usize,
-    /// The band in residual units and the residual version it was computed for.
+    /// The band in residual units and the residual version it was computed for: a
+    /// cache, not serialised (it may hold infinities, which JSON cannot), recomputed
+    /// identically after a restore since version 0 never matches a fitted SBP.
+    #[serde(skip, default = "open_band")]
     band: (f64, f64),
+    #[serde(skip)]
     band_version: u64,
+}
+
+/// The deserialised form of [`AnomalyDetector`], checked before it is used.
+#[derive(Debug, Deserialize)]
+struct DetectorRepr {
+    config: DetectorConfig,
+    forecaster: RollingForecaster,
+    excluded_run: usize,
+}
+
+impl TryFrom<DetectorRepr> for AnomalyDetector {
+    type Error = Error;
+    fn try_from(r: DetectorRepr) -> Result<Self> {
+        r.config.validate()?;
+        if r.forecaster.config() != r.config.forecaster_config() {
+            return Err(Error::InvalidState {
+                reason: "the forecaster's config differs from the detector's",
+            });
+        }
+        Ok(Self {
+            config: r.config,
+            forecaster: r.forecaster,
+            excluded_run: r.excluded_run,
+            band: open_band(),
+            band_version: 0,
+        })
+    }
+}
+
+fn open_band() -> (f64, f64) {
+    (f64::NEG_INFINITY, f64::INFINITY)
 }
 
 impl AnomalyDetector {
@@ -227,7 +263,7 @@ impl AnomalyDetector {
             config,
             forecaster,
             excluded_run: 0,
-            band: (f64::NEG_INFINITY, f64::INFINITY),
+            band: open_band(),
             band_version: 0,
         })
     }

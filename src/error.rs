@@ -162,6 +162,12 @@ pub enum Error {
         /// Iterations spent.
         iterations: u64,
     },
+    /// A deserialised forecaster or detector state contradicts itself.
+    #[error("invalid saved state: {reason}")]
+    InvalidState {
+        /// What does not fit.
+        reason: &'static str,
+    },
     /// A forecast was requested before the model has seen enough data.
     #[error("not enough data yet: {needed} observations needed, {got} seen")]
     NotReady {

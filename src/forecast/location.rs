@@ -10,7 +10,8 @@
 //! not drag the location. (A constant offset of the location would not matter anyway:
 //! the residual SBP absorbs it.) A genuine level shift is learned once the running
 //! scale, which grows by a factor `1 + 2·SCALE_SMOOTHING` per large error, has
-//! caught up with it.
+//! caught up with it, or at once after five consecutive rejected errors on the same
+//! side, which restart the scale at the size of the error.
 //!
 //! * **Level**: `ℓ += α ψ`.
 //! * **Seasonal**: level plus a seasonal profile, a robust additive Holt–Winters
@@ -34,6 +35,9 @@ pub(crate) const SCALE_SMOOTHING: f64 = 0.05;
 
 /// Errors larger than this many scales are clipped in the scale update.
 const SCALE_CLIP: f64 = 3.0;
+
+/// This many consecutive rejected errors on one side restart the running scale.
+const SHIFT_RUN: u32 = 5;
 
 /// The most lags an autoregression may have.
 pub const MAX_LAGS: usize = 64;
@@ -131,12 +135,16 @@ pub(crate) struct Tuning {
 
 /// A running location model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "LocationRepr")]
 pub(crate) struct Location {
     tuning: Tuning,
     /// Running robust scale of one-step errors.
     scale: f64,
     /// The one-step prediction for the next time step (cached).
     prediction: f64,
+    /// Consecutive rejected errors, signed by side.
+    #[serde(default)]
+    rejected: i32,
     state: State,
 }
 
@@ -152,6 +160,70 @@ enum State {
         phase: usize,
     },
     Autoregressive(Ar),
+}
+
+/// The deserialised form of [`Location`], checked before it is used.
+#[derive(Debug, Deserialize)]
+struct LocationRepr {
+    tuning: Tuning,
+    scale: f64,
+    prediction: f64,
+    #[serde(default)]
+    rejected: i32,
+    state: State,
+}
+
+impl TryFrom<LocationRepr> for Location {
+    type Error = Error;
+    fn try_from(r: LocationRepr) -> Result<Self> {
+        for (name, value) in [
+            ("level_smoothing", r.tuning.level),
+            ("seasonal_smoothing", r.tuning.seasonal),
+        ] {
+            if !(value > 0.0 && value <= 1.0) {
+                return Err(Error::ProbabilityOutOfRange {
+                    name,
+                    value,
+                    expected: "(0, 1]",
+                });
+            }
+        }
+        crate::error::positive("robust_clip", r.tuning.clip)?;
+        crate::error::positive("scale", r.scale)?;
+        crate::error::finite("prediction", r.prediction)?;
+        match &r.state {
+            State::Zero | State::Autoregressive(_) => {}
+            State::Level { level } => {
+                crate::error::finite("level", *level)?;
+            }
+            State::Seasonal {
+                level,
+                profile,
+                phase,
+            } => {
+                crate::error::finite("level", *level)?;
+                LocationModel::Seasonal {
+                    period: profile.len(),
+                }
+                .validate()?;
+                crate::error::all_finite("profile", profile)?;
+                if *phase >= profile.len() {
+                    return Err(Error::InvalidCount {
+                        name: "phase",
+                        value: *phase,
+                        expected: "< period",
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            tuning: r.tuning,
+            scale: r.scale,
+            prediction: r.prediction,
+            rejected: r.rejected,
+            state: r.state,
+        })
+    }
 }
 
 /// Clamps a finite-or-overflowed value into the finite range.
@@ -253,6 +325,7 @@ impl Location {
             tuning,
             scale,
             prediction: 0.0,
+            rejected: 0,
             state,
         };
         loc.predict_next();
@@ -338,6 +411,24 @@ impl Location {
 
     fn update_scale(&mut self, r: f64) {
         let s = self.scale;
+        // A run of errors beyond the rejection point, all on one side, is a level
+        // shift, not a patch of spikes: restart the scale at the error's size (with the
+        // clip, the next error is then learned) rather than growing it by 10 % a step,
+        // which from a collapsed scale could take thousands of steps.
+        if r.abs() >= 2.0 * self.tuning.clip * s {
+            self.rejected = if r > 0.0 {
+                self.rejected.max(0) + 1
+            } else {
+                self.rejected.min(0) - 1
+            };
+        } else {
+            self.rejected = 0;
+        }
+        if self.rejected.unsigned_abs() >= SHIFT_RUN {
+            self.rejected = 0;
+            self.scale = (r.abs() / self.tuning.clip).clamp(f64::MIN_POSITIVE, f64::MAX / 16.0);
+            return;
+        }
         let target = r.abs().min(SCALE_CLIP * s);
         let s = s + SCALE_SMOOTHING * (target - s);
         // A floor relative to the location keeps the clip from collapsing to zero on
@@ -1121,6 +1212,33 @@ mod tests {
         loc.skip();
         loc.skip();
         assert_eq!(loc.prediction(), before.prediction());
+    }
+
+    #[test]
+    fn a_shift_after_constant_data_is_learned_quickly() {
+        // The running scale has collapsed to its floor on constant zeros; five
+        // rejected errors on one side restart it and the level follows.
+        let mut res = Vec::new();
+        let mut loc =
+            Location::initialise(LocationModel::Level, &[0.0; 50], TUNING, 50, 5, &mut res)
+                .unwrap();
+        assert!(loc.scale() < 1e-300);
+        for _ in 0..80 {
+            loc.observe(1.0);
+        }
+        assert!(
+            (loc.prediction() - 1.0).abs() < 1e-3,
+            "{}",
+            loc.prediction()
+        );
+        // Spikes alternating in sign are not a shift: the level stays put.
+        let mut loc =
+            Location::initialise(LocationModel::Level, &[0.0; 50], TUNING, 50, 5, &mut res)
+                .unwrap();
+        for i in 0..80 {
+            loc.observe(if i % 2 == 0 { 1.0 } else { -1.0 });
+        }
+        assert!(loc.prediction().abs() < 1e-200, "{}", loc.prediction());
     }
 
     #[test]

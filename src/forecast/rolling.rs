@@ -51,11 +51,60 @@ use crate::error::{Error, Result};
 /// # }
 /// ```
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "ForecasterRepr")]
 pub struct RollingForecaster {
     config: ForecasterConfig,
     /// Time steps seen (missing ones included).
     steps: u64,
     state: State,
+}
+
+/// The deserialised form of [`RollingForecaster`], checked before it is used (the
+/// parts check themselves).
+#[derive(Debug, Deserialize)]
+struct ForecasterRepr {
+    config: ForecasterConfig,
+    steps: u64,
+    state: State,
+}
+
+impl TryFrom<ForecasterRepr> for RollingForecaster {
+    type Error = Error;
+    fn try_from(r: ForecasterRepr) -> Result<Self> {
+        r.config.validate()?;
+        let warmup = r.config.warmup_len();
+        match &r.state {
+            State::WarmingUp(w) => {
+                if w.buffer.len() > 4 * warmup {
+                    return Err(Error::LengthMismatch {
+                        name: "warm-up buffer",
+                        expected: 4 * warmup,
+                        got: w.buffer.len(),
+                    });
+                }
+                let observed = w.buffer.iter().filter(|y| y.is_finite()).count();
+                if observed != w.observed || observed >= warmup {
+                    return Err(Error::InvalidState {
+                        reason: "the warm-up count differs from the buffer's values",
+                    });
+                }
+            }
+            State::Running(run) => {
+                if run.residuals.len() > r.config.window_len() {
+                    return Err(Error::LengthMismatch {
+                        name: "window",
+                        expected: r.config.window_len(),
+                        got: run.residuals.len(),
+                    });
+                }
+            }
+        }
+        Ok(Self {
+            config: r.config,
+            steps: r.steps,
+            state: r.state,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,7 +118,9 @@ enum State {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct WarmUp {
     /// Oldest first (the buffer is short-lived; a `remove(0)` costs O(warmup) only
-    /// when more than `3 · warmup` values are missing).
+    /// when more than `3 · warmup` values are missing). Missing values are NaN, which
+    /// JSON cannot hold: they are serialised as `null`.
+    #[serde(with = "missing_as_null")]
     buffer: Vec<f64>,
     observed: usize,
 }
@@ -495,6 +546,24 @@ impl RollingForecaster {
             log_score: log_score.into(),
             first_forecast: first,
         })
+    }
+}
+
+/// Serialises NaN entries as `None` (JSON has no NaN) and back.
+mod missing_as_null {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let options: Vec<Option<f64>> = values
+            .iter()
+            .map(|&v| if v.is_nan() { None } else { Some(v) })
+            .collect();
+        options.serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let options = Vec::<Option<f64>>::deserialize(d)?;
+        Ok(options.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     }
 }
 

@@ -1,0 +1,314 @@
+//! Detection quality on simulated series with injected anomalies of known size, at the
+//! default risk level (1e-3, two-sided): recall (share of injected points flagged) and
+//! false-alarm rate (share of the other points flagged), both after the warm-up.
+//!
+//! Each series has 50,000 points with about 240 anomalies of a fixed size and random
+//! sign, injected every 100 to 300 steps from t = 2,000 on. The measured figures for
+//! the seeds below are stated next to each assertion; the bounds leave room for a few
+//! points of change. With 48,800 clean points a false-alarm rate of 1e-3 has a
+//! standard error of 1.4e-4.
+
+use rand::distr::Distribution;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Normal, StudentT};
+use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Side};
+
+const N: usize = 50_000;
+
+struct Rates {
+    recall: f64,
+    false_alarms: f64,
+}
+
+/// Adds `±size` at irregular times; returns the mask of injected points.
+fn inject(ys: &mut [f64], size: f64, rng: &mut StdRng) -> Vec<bool> {
+    let mut injected = vec![false; ys.len()];
+    let mut t = 2000;
+    while t < ys.len() {
+        ys[t] += if rng.random::<bool>() { size } else { -size };
+        injected[t] = true;
+        t += rng.random_range(100..300);
+    }
+    injected
+}
+
+fn rates(config: DetectorConfig, ys: &[f64], injected: &[bool]) -> Rates {
+    let mut detector = AnomalyDetector::new(config).unwrap();
+    let verdicts = detector.score(ys).unwrap();
+    let (mut hit, mut missed, mut false_alarm, mut quiet) = (0usize, 0usize, 0usize, 0usize);
+    for (v, &inj) in verdicts.iter().zip(injected) {
+        if v.warming_up {
+            assert!(!v.is_anomaly);
+            continue;
+        }
+        match (inj, v.is_anomaly) {
+            (true, true) => hit += 1,
+            (true, false) => missed += 1,
+            (false, true) => false_alarm += 1,
+            (false, false) => quiet += 1,
+        }
+    }
+    Rates {
+        recall: hit as f64 / (hit + missed) as f64,
+        false_alarms: false_alarm as f64 / (false_alarm + quiet) as f64,
+    }
+}
+
+fn report(name: &str, r: &Rates) {
+    eprintln!(
+        "{name}: recall {:.4}, false-alarm rate {:.5}",
+        r.recall, r.false_alarms
+    );
+}
+
+/// Level 10 plus standard normal noise, anomalies of ±6 standard deviations, default
+/// detector (level model, window 1,000). Measured: recall 0.996, false alarms 7.8e-4
+/// (below the risk level: the tails are floored at the exponential, heavier than the
+/// Gaussian's).
+#[test]
+fn gaussian_noise_six_sigma_anomalies() {
+    let mut rng = StdRng::seed_from_u64(100);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut ys: Vec<f64> = (0..N).map(|_| 10.0 + noise.sample(&mut rng)).collect();
+    let injected = inject(&mut ys, 6.0, &mut rng);
+    let r = rates(DetectorConfig::default(), &ys, &injected);
+    report("gaussian, 6 sd", &r);
+    assert!(r.recall >= 0.97, "recall {}", r.recall);
+    assert!(r.false_alarms <= 1e-3, "false alarms {}", r.false_alarms);
+}
+
+/// The same series with ±4 sd anomalies, which sit where the noise itself reaches
+/// about once in 16,000 points: recall drops to 0.59 (measured), false alarms stay
+/// at 6.4e-4.
+#[test]
+fn gaussian_noise_four_sigma_anomalies() {
+    let mut rng = StdRng::seed_from_u64(100);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut ys: Vec<f64> = (0..N).map(|_| 10.0 + noise.sample(&mut rng)).collect();
+    let injected = inject(&mut ys, 4.0, &mut rng);
+    let r = rates(DetectorConfig::default(), &ys, &injected);
+    report("gaussian, 4 sd", &r);
+    assert!((0.5..=0.8).contains(&r.recall), "recall {}", r.recall);
+    assert!(r.false_alarms <= 1e-3, "false alarms {}", r.false_alarms);
+}
+
+/// The paper's kind of series: level 5, a sine of period 100, Student-t(10) noise
+/// scaled by 0.25 and 15 % of exponential spikes (half up, half down), which are
+/// *normal* here; anomalies of ±10 on top, seasonal location model. Measured: recall
+/// 0.90, false alarms 2.0e-3.
+#[test]
+fn paper_series_with_spikes() {
+    let mut rng = StdRng::seed_from_u64(200);
+    let t10 = StudentT::new(10.0).unwrap();
+    let mut ys: Vec<f64> = (0..N)
+        .map(|i| {
+            let mut y = 5.0
+                + (std::f64::consts::TAU * i as f64 / 100.0).sin()
+                + 0.25 * t10.sample(&mut rng);
+            if rng.random::<f64>() < 0.15 {
+                let spike = -rng.random::<f64>().ln();
+                y += if rng.random::<bool>() { spike } else { -spike };
+            }
+            y
+        })
+        .collect();
+    let injected = inject(&mut ys, 10.0, &mut rng);
+    let config = DetectorConfig::default()
+        .forecaster(ForecasterConfig::default().location(LocationModel::Seasonal { period: 100 }));
+    let r = rates(config, &ys, &injected);
+    report("paper series, ±10", &r);
+    assert!(r.recall >= 0.75, "recall {}", r.recall);
+    assert!(r.false_alarms <= 3e-3, "false alarms {}", r.false_alarms);
+}
+
+/// Heavy-tailed noise (Student-t with 4 degrees of freedom, tail index 1/4) with ±12
+/// anomalies. Measured: recall 1.0, false alarms 4.0e-3 with exclusion on (the
+/// default), 1.6e-3 on the clean series with exclusion off. Both exceed the risk
+/// level: the GPD fitted to 50 exceedances is extrapolated to 1 % of its tail, and
+/// the plug-in estimate is too light on average; keeping flagged points out of the
+/// window then thins the tail it is fitted to, which roughly doubles the rate.
+#[test]
+fn heavy_tailed_noise_and_the_cost_of_exclusion() {
+    let mut rng = StdRng::seed_from_u64(300);
+    let t4 = StudentT::new(4.0).unwrap();
+    let clean: Vec<f64> = (0..N).map(|_| 10.0 + t4.sample(&mut rng)).collect();
+    let mut ys = clean.clone();
+    let injected = inject(&mut ys, 12.0, &mut rng);
+    let with_exclusion = rates(DetectorConfig::default(), &ys, &injected);
+    report("student-t(4), ±12", &with_exclusion);
+    assert!(
+        with_exclusion.recall >= 0.97,
+        "recall {}",
+        with_exclusion.recall
+    );
+    assert!(
+        with_exclusion.false_alarms <= 6e-3,
+        "false alarms {}",
+        with_exclusion.false_alarms
+    );
+    let none = vec![false; N];
+    let clean_rates = rates(
+        DetectorConfig::default().exclude_anomalies(false),
+        &clean,
+        &none,
+    );
+    report("student-t(4), clean, no exclusion", &clean_rates);
+    assert!(
+        clean_rates.false_alarms <= 3e-3,
+        "{}",
+        clean_rates.false_alarms
+    );
+    assert!(clean_rates.false_alarms < with_exclusion.false_alarms);
+    // Without exclusion the injected anomalies enter the window and fatten the
+    // tails: most of them are then missed (measured recall 0.27).
+    let without = rates(
+        DetectorConfig::default().exclude_anomalies(false),
+        &ys,
+        &injected,
+    );
+    report("student-t(4), ±12, no exclusion", &without);
+    assert!(without.recall < 0.5, "recall {}", without.recall);
+}
+
+/// A larger window reduces the plug-in error: on the clean Student-t(4) series the
+/// false-alarm rate without exclusion falls from 1.6e-3 (window 1,000) to 1.2e-3
+/// (window 5,000), measured.
+#[test]
+fn larger_windows_extrapolate_better() {
+    let mut rng = StdRng::seed_from_u64(300);
+    let t4 = StudentT::new(4.0).unwrap();
+    let clean: Vec<f64> = (0..N).map(|_| 10.0 + t4.sample(&mut rng)).collect();
+    let none = vec![false; N];
+    let small = rates(
+        DetectorConfig::default().exclude_anomalies(false),
+        &clean,
+        &none,
+    );
+    let large = rates(
+        DetectorConfig::default()
+            .exclude_anomalies(false)
+            .forecaster(ForecasterConfig::default().window(5000)),
+        &clean,
+        &none,
+    );
+    report("student-t(4), window 5000", &large);
+    assert!(large.false_alarms < small.false_alarms);
+    assert!(large.false_alarms <= 2e-3, "{}", large.false_alarms);
+}
+
+/// A burst of 20 consecutive +8 sd spikes: every one is flagged with exclusion on,
+/// and afterwards the band is where it was. With exclusion off the burst widens the
+/// band and the later spikes of the burst pass.
+#[test]
+fn a_burst_of_spikes_does_not_teach_the_model() {
+    let mut rng = StdRng::seed_from_u64(400);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut ys: Vec<f64> = (0..6000).map(|_| noise.sample(&mut rng)).collect();
+    for y in &mut ys[3000..3020] {
+        *y += 8.0;
+    }
+    let config = |exclude| {
+        DetectorConfig::default()
+            .exclude_anomalies(exclude)
+            .forecaster(ForecasterConfig::default().window(500).refit_every(5))
+    };
+    let mut on = AnomalyDetector::new(config(true)).unwrap();
+    let mut off = AnomalyDetector::new(config(false)).unwrap();
+    let v_on = on.score(&ys).unwrap();
+    let v_off = off.score(&ys).unwrap();
+    assert!(v_on[3000..3020].iter().all(|v| v.is_anomaly && v.excluded));
+    let flagged_off = v_off[3000..3020].iter().filter(|v| v.is_anomaly).count();
+    assert!(flagged_off < 20, "{flagged_off}");
+    let before = v_on[2999].upper - v_on[2999].location;
+    let after = v_on[3030].upper - v_on[3030].location;
+    assert!(
+        (after - before).abs() < 0.05 * before,
+        "{before} -> {after}"
+    );
+    let after_off = v_off[3030].upper - v_off[3030].location;
+    assert!(after_off > 1.5 * before, "{before} -> {after_off}");
+}
+
+/// A permanent shift of +10 sd: with the default run limit (25) the detector stops
+/// excluding, learns the new level and falls quiet; with an unlimited run it would
+/// flag the new regime for ever.
+#[test]
+fn a_level_shift_is_learned_after_the_run_limit() {
+    let mut rng = StdRng::seed_from_u64(500);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let ys: Vec<f64> = (0..8000)
+        .map(|t| noise.sample(&mut rng) + if t >= 3000 { 10.0 } else { 0.0 })
+        .collect();
+    let base = ForecasterConfig::default().window(500);
+    let mut limited =
+        AnomalyDetector::new(DetectorConfig::default().forecaster(base.clone())).unwrap();
+    let v = limited.score(&ys).unwrap();
+    assert!(v[3000..3025].iter().all(|v| v.is_anomaly && v.excluded));
+    let late = v[4000..].iter().filter(|v| v.is_anomaly).count();
+    assert!(late <= 10, "{late} alarms long after the shift");
+    let mut stubborn = AnomalyDetector::new(
+        DetectorConfig::default()
+            .forecaster(base)
+            .max_excluded_run(usize::MAX),
+    )
+    .unwrap();
+    let v = stubborn.score(&ys).unwrap();
+    assert!(v[4000..].iter().all(|v| v.is_anomaly));
+}
+
+/// Each side flags only its own tail; the band says which values are anomalies.
+#[test]
+fn sides_and_band() {
+    let mut rng = StdRng::seed_from_u64(600);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let ys: Vec<f64> = (0..3000).map(|_| noise.sample(&mut rng)).collect();
+    for side in [Side::Upper, Side::Lower, Side::TwoSided] {
+        let mut d = AnomalyDetector::new(
+            DetectorConfig::default()
+                .side(side)
+                .forecaster(ForecasterConfig::default().window(500)),
+        )
+        .unwrap();
+        d.score(&ys).unwrap();
+        let mut probe = d.clone();
+        let high = probe.update(12.0).unwrap();
+        let mut probe = d.clone();
+        let low = probe.update(-12.0).unwrap();
+        let mut probe = d.clone();
+        let mid = probe.update(0.0).unwrap();
+        assert!(!mid.is_anomaly && mid.p_value > 0.3, "{side:?} {mid:?}");
+        assert_eq!(high.is_anomaly, side != Side::Lower, "{side:?}");
+        assert_eq!(low.is_anomaly, side != Side::Upper, "{side:?}");
+        // The band agrees with the flags, and one-sided bands are open on the other
+        // side.
+        for v in [high, low, mid] {
+            let y = if v == high {
+                12.0
+            } else if v == low {
+                -12.0
+            } else {
+                0.0
+            };
+            assert_eq!(
+                v.is_anomaly,
+                !(v.lower..=v.upper).contains(&y),
+                "{side:?} {v:?}"
+            );
+        }
+        assert_eq!(side == Side::Lower, mid.upper == f64::INFINITY);
+        assert_eq!(side == Side::Upper, mid.lower == f64::NEG_INFINITY);
+        // p-values: upper = sf, lower = cdf, two-sided = 2 min.
+        let f = d.forecaster().forecast().unwrap();
+        let p = match side {
+            Side::Upper => f.sf(12.0),
+            Side::Lower => f.cdf(12.0),
+            Side::TwoSided => 2.0 * f.cdf(12.0).min(f.sf(12.0)),
+        };
+        assert!(
+            (high.p_value - p).abs() <= 1e-12 * p.max(1e-300),
+            "{side:?}"
+        );
+        assert!((high.score + high.p_value.log10()).abs() < 1e-9);
+    }
+}

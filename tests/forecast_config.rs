@@ -1,0 +1,165 @@
+//! Every configuration field is validated with an error that names it and the value.
+
+use tailcast::fit::SbpConfig;
+use tailcast::{
+    AnomalyDetector, DetectorConfig, Error, ForecasterConfig, LocationModel, RollingForecaster,
+};
+
+#[track_caller]
+fn rejects(config: ForecasterConfig, message: &str) {
+    let err = RollingForecaster::new(config.clone()).unwrap_err();
+    assert_eq!(err.to_string(), message);
+    // The detector reports the same error for the same forecaster config (compared
+    // as text: a NaN value makes the errors themselves unequal).
+    let err2 = AnomalyDetector::new(DetectorConfig::default().forecaster(config)).unwrap_err();
+    assert_eq!(err2.to_string(), message);
+}
+
+#[test]
+fn defaults_are_valid_and_documented() {
+    let c = ForecasterConfig::default();
+    c.validate().unwrap();
+    assert_eq!(c.window_len(), 1000);
+    assert_eq!(c.half_life_len(), None);
+    assert_eq!(c.refit_interval(), 100);
+    assert_eq!(c.warmup_len(), 1000);
+    assert_eq!(c.location_model(), LocationModel::Level);
+    let d = DetectorConfig::default();
+    d.validate().unwrap();
+    assert_eq!(d.risk_level(), 1e-3);
+    assert_eq!(d.tail_side(), tailcast::Side::TwoSided);
+    // Small windows warm up on at least 20 values; models raise the warm-up.
+    assert_eq!(ForecasterConfig::default().window(5).warmup_len(), 20);
+    let seasonal = ForecasterConfig::default()
+        .window(100)
+        .location(LocationModel::Seasonal { period: 48 });
+    assert_eq!(seasonal.warmup_len(), 144);
+    assert_eq!(ForecasterConfig::default().window(10).refit_interval(), 1);
+}
+
+#[test]
+fn window() {
+    rejects(
+        ForecasterConfig::default().window(0),
+        "window must be in [1, 2^32 - 2], got 0",
+    );
+}
+
+#[test]
+fn half_life() {
+    for (h, msg) in [
+        (0.0, "half_life must be > 0, got 0"),
+        (-3.0, "half_life must be > 0, got -3"),
+        (f64::NAN, "half_life must be finite, got NaN"),
+        (f64::INFINITY, "half_life must be finite, got inf"),
+    ] {
+        rejects(ForecasterConfig::default().half_life(h), msg);
+    }
+    ForecasterConfig::default()
+        .half_life(5.0)
+        .no_decay()
+        .validate()
+        .unwrap();
+}
+
+#[test]
+fn refit_every_and_warmup() {
+    rejects(
+        ForecasterConfig::default().refit_every(0),
+        "refit_every must be >= 1, got 0",
+    );
+    rejects(
+        ForecasterConfig::default().warmup(1),
+        "warmup must be >= 2, got 1",
+    );
+}
+
+#[test]
+fn location_models() {
+    rejects(
+        ForecasterConfig::default().location(LocationModel::Seasonal { period: 1 }),
+        "period must be >= 2, got 1",
+    );
+    rejects(
+        ForecasterConfig::default().location(LocationModel::Autoregressive { lags: 0 }),
+        "lags must be in [1, 64], got 0",
+    );
+    rejects(
+        ForecasterConfig::default().location(LocationModel::Autoregressive { lags: 65 }),
+        "lags must be in [1, 64], got 65",
+    );
+}
+
+#[test]
+fn smoothing_and_clip() {
+    for v in [0.0, -0.1, 1.5, f64::NAN] {
+        rejects(
+            ForecasterConfig::default().level_smoothing(v),
+            &format!("level_smoothing must be in (0, 1], got {v}"),
+        );
+        rejects(
+            ForecasterConfig::default().seasonal_smoothing(v),
+            &format!("seasonal_smoothing must be in (0, 1], got {v}"),
+        );
+    }
+    ForecasterConfig::default()
+        .level_smoothing(1.0)
+        .validate()
+        .unwrap();
+    rejects(
+        ForecasterConfig::default().robust_clip(0.0),
+        "robust_clip must be > 0, got 0",
+    );
+    rejects(
+        ForecasterConfig::default().robust_clip(f64::INFINITY),
+        "robust_clip must be finite, got inf",
+    );
+}
+
+#[test]
+fn sbp_settings() {
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().bins(0)),
+        "bins must be >= 1, got 0",
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().tail_mass(0.5)),
+        "lower_tail_mass must be in (0, 0.5), got 0.5",
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().bounds(1.0, -1.0)),
+        "low must be < high (with a finite span), got 1",
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().pseudo_count(-1.0)),
+        "pseudo_count must be >= 0, got -1",
+    );
+}
+
+#[test]
+fn risk_level() {
+    for risk in [0.0, 1.0, -1e-3, 2.0, f64::NAN] {
+        let err = AnomalyDetector::new(DetectorConfig::default().risk(risk)).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::ProbabilityOutOfRange { name: "risk", .. }
+        ));
+        assert_eq!(
+            err.to_string(),
+            format!("risk must be in (0, 1), got {risk}")
+        );
+    }
+}
+
+#[test]
+fn configs_round_trip_through_serde() {
+    let c = DetectorConfig::default().risk(1e-4).forecaster(
+        ForecasterConfig::default()
+            .window(77)
+            .half_life(12.5)
+            .location(LocationModel::Autoregressive { lags: 3 })
+            .sbp(SbpConfig::default().bins(40).tail_mass(0.1)),
+    );
+    let back: DetectorConfig = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+    assert_eq!(back, c);
+}

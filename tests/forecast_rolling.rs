@@ -1,0 +1,267 @@
+//! The rolling forecaster's contract: warm-up, the forecast object on the original
+//! scale, missing values, quantile paths and the batch helper.
+
+use rand::SeedableRng;
+use rand::distr::Distribution;
+use rand::rngs::StdRng;
+use rand_distr::Normal;
+use tailcast::{Error, ForecasterConfig, LocationModel, RollingForecaster, backtest};
+
+fn noisy(n: usize, seed: u64) -> Vec<f64> {
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n).map(|_| 50.0 + noise.sample(&mut rng)).collect()
+}
+
+#[test]
+fn no_forecast_before_the_warmup_ends() {
+    let mut f = RollingForecaster::new(ForecasterConfig::default().window(100).warmup(30)).unwrap();
+    for (i, y) in noisy(29, 1).into_iter().enumerate() {
+        assert_eq!(
+            f.forecast().unwrap_err(),
+            Error::NotReady { needed: 30, got: i }
+        );
+        f.observe(y).unwrap();
+    }
+    assert!(!f.is_ready());
+    // Missing values do not count towards the warm-up.
+    f.observe(f64::NAN).unwrap();
+    assert!(!f.is_ready());
+    f.observe(50.0).unwrap();
+    assert!(f.is_ready());
+    assert_eq!(f.steps(), 31);
+    assert_eq!(f.window_len(), 30);
+    assert!(f.forecast().is_ok());
+}
+
+#[test]
+fn forecast_is_location_plus_residual_on_the_original_scale() {
+    let mut f = RollingForecaster::new(ForecasterConfig::default().window(300)).unwrap();
+    for y in noisy(1000, 2) {
+        f.observe(y).unwrap();
+    }
+    let fc = f.forecast().unwrap();
+    let (loc, res) = (fc.location(), fc.residual());
+    assert!((loc - 50.0).abs() < 0.5, "location {loc}");
+    for y in [40.0, 48.5, 50.0, 51.2, 60.0] {
+        assert_eq!(fc.cdf(y), res.cdf(y - loc));
+        assert_eq!(fc.sf(y), res.sf(y - loc));
+        assert_eq!(fc.pdf(y), res.pdf(y - loc));
+        assert_eq!(fc.ln_pdf(y), res.ln_pdf(y - loc));
+        assert_eq!(fc.ln_sf(y), res.ln_sf(y - loc));
+        assert_eq!(fc.ln_cdf(y), res.ln_cdf(y - loc));
+    }
+    let levels = [0.001, 0.05, 0.5, 0.95, 0.999];
+    let qs = fc.quantiles(&levels).unwrap();
+    for (&p, &q) in levels.iter().zip(&qs) {
+        assert_eq!(q, fc.quantile(p));
+        assert_eq!(q, loc + res.quantile(p));
+        assert!((fc.cdf(q) - p).abs() < 1e-12, "{p}");
+    }
+    assert!(qs.windows(2).all(|w| w[0] < w[1]));
+    // N(50, 1) noise around a level estimated with α = 0.1, whose own error has sd
+    // sqrt(α / (2 - α)) = 0.23: the forecast is centred on the level estimate and its
+    // 90 % band is 3.29 sqrt(1 + 0.053) = 3.38 wide.
+    assert!((qs[2] - 50.0).abs() < 0.75, "{qs:?}");
+    assert!((qs[3] - qs[1] - 3.38).abs() < 0.25, "{qs:?}");
+    assert!(matches!(
+        fc.try_quantile(1.5),
+        Err(Error::ProbabilityOutOfRange { .. })
+    ));
+    assert!(fc.quantile(-0.1).is_nan());
+    let mut short = [0.0; 2];
+    assert!(matches!(
+        fc.quantiles_into(&levels, &mut short),
+        Err(Error::LengthMismatch { .. })
+    ));
+    assert!(fc.cdf(f64::NAN).is_nan());
+}
+
+#[test]
+fn missing_values_move_time_but_teach_nothing() {
+    let ys = noisy(800, 3);
+    let config = ForecasterConfig::default()
+        .window(200)
+        .location(LocationModel::Seasonal { period: 7 });
+    let mut a = RollingForecaster::new(config.clone()).unwrap();
+    for &y in &ys {
+        a.observe(y).unwrap();
+    }
+    let mut b = a.clone();
+    let before = serde_json::to_string(&a).unwrap();
+    // Seven missing steps bring a seasonal model back to the same phase with the same
+    // state: the forecast is unchanged, bit for bit.
+    for _ in 0..7 {
+        b.observe(f64::NAN).unwrap();
+    }
+    assert_eq!(b.steps(), a.steps() + 7);
+    assert_eq!(b.window_len(), a.window_len());
+    let (fa, fb) = (a.forecast().unwrap(), b.forecast().unwrap());
+    assert_eq!(fa.location().to_bits(), fb.location().to_bits());
+    assert_eq!(fa.residual(), fb.residual());
+    // An infinite observation is an error and changes nothing.
+    for bad in [f64::INFINITY, f64::NEG_INFINITY] {
+        assert_eq!(
+            a.observe(bad).unwrap_err(),
+            Error::InfiniteObservation { value: bad }
+        );
+    }
+    assert_eq!(serde_json::to_string(&a).unwrap(), before);
+}
+
+#[test]
+fn quantile_paths_without_location_dynamics_repeat_the_one_step_law() {
+    // With no location model every step ahead has the same distribution, so each
+    // simulated row must match row 0 (exact) within Monte Carlo error.
+    let mut f = RollingForecaster::new(
+        ForecasterConfig::default()
+            .window(500)
+            .location(LocationModel::None),
+    )
+    .unwrap();
+    for y in noisy(1000, 4) {
+        f.observe(y).unwrap();
+    }
+    let levels = [0.05, 0.25, 0.5, 0.75, 0.95];
+    let paths = 20_000;
+    let q = f.forecast_paths(4, &levels, paths, 7).unwrap();
+    assert_eq!(q.dim(), (4, 5));
+    let fc = f.forecast().unwrap();
+    for (j, &p) in levels.iter().enumerate() {
+        assert_eq!(q[[0, j]], fc.quantile(p));
+        // Standard error of a sample quantile: sqrt(p(1-p)/n) / density.
+        let se = (p * (1.0 - p) / paths as f64).sqrt() / fc.pdf(fc.quantile(p));
+        for k in 1..4 {
+            assert!(
+                (q[[k, j]] - q[[0, j]]).abs() < 5.0 * se,
+                "step {k} level {p}: {} vs {} (se {se})",
+                q[[k, j]],
+                q[[0, j]]
+            );
+        }
+    }
+    // Seeded: the same call gives the same paths.
+    assert_eq!(q, f.forecast_paths(4, &levels, paths, 7).unwrap());
+}
+
+#[test]
+fn quantile_paths_of_a_level_model_widen_with_the_horizon() {
+    let mut f =
+        RollingForecaster::new(ForecasterConfig::default().window(500).level_smoothing(0.5))
+            .unwrap();
+    for y in noisy(1000, 5) {
+        f.observe(y).unwrap();
+    }
+    let q = f.forecast_paths(20, &[0.05, 0.95], 4000, 1).unwrap();
+    let width = |k: usize| q[[k, 1]] - q[[k, 0]];
+    assert!(width(19) > width(0) * 1.1, "{} vs {}", width(19), width(0));
+    assert!(matches!(
+        f.forecast_paths(0, &[0.5], 10, 1),
+        Err(Error::InvalidCount {
+            name: "horizon",
+            ..
+        })
+    ));
+    assert!(matches!(
+        f.forecast_paths(3, &[0.5], 1, 1),
+        Err(Error::InvalidCount { name: "paths", .. })
+    ));
+    assert!(matches!(
+        f.forecast_paths(3, &[2.0], 10, 1),
+        Err(Error::ProbabilityOutOfRange { .. })
+    ));
+    let fresh = RollingForecaster::new(ForecasterConfig::default()).unwrap();
+    assert!(matches!(
+        fresh.forecast_paths(3, &[0.5], 10, 1),
+        Err(Error::NotReady { .. })
+    ));
+}
+
+#[test]
+fn backtest_rows_are_the_forecasts_made_before_each_value() {
+    let mut ys = noisy(600, 6);
+    ys[450] = f64::NAN;
+    let config = ForecasterConfig::default().window(200);
+    let levels = [0.1, 0.5, 0.9];
+    let bt = backtest(&config, &ys, &levels).unwrap();
+    assert_eq!(bt.first_forecast, Some(200));
+    assert_eq!(bt.quantiles.dim(), (600, 3));
+    assert!(bt.quantiles.row(199).iter().all(|q| q.is_nan()));
+    assert!(bt.pit[199].is_nan() && bt.log_score[199].is_nan());
+    // Replay by hand: the row at t is the forecast before y_t.
+    let mut f = RollingForecaster::new(config).unwrap();
+    for (t, &y) in ys.iter().enumerate() {
+        if t >= 200 {
+            let fc = f.forecast().unwrap();
+            for (j, &p) in levels.iter().enumerate() {
+                assert_eq!(bt.quantiles[[t, j]].to_bits(), fc.quantile(p).to_bits());
+            }
+            if y.is_nan() {
+                assert!(bt.pit[t].is_nan() && bt.log_score[t].is_nan());
+            } else {
+                assert_eq!(bt.pit[t], fc.cdf(y));
+                assert_eq!(bt.log_score[t], fc.ln_pdf(y));
+            }
+        }
+        f.observe(y).unwrap();
+    }
+    // A series shorter than the warm-up has no forecast at all.
+    let short = backtest(&ForecasterConfig::default().window(200), &ys[..50], &levels).unwrap();
+    assert_eq!(short.first_forecast, None);
+    assert!(matches!(
+        backtest(&ForecasterConfig::default(), &ys, &[1.5]),
+        Err(Error::ProbabilityOutOfRange { .. })
+    ));
+    let mut with_inf = ys.clone();
+    with_inf[300] = f64::INFINITY;
+    assert!(matches!(
+        backtest(&ForecasterConfig::default().window(200), &with_inf, &levels),
+        Err(Error::InfiniteObservation { .. })
+    ));
+}
+
+#[test]
+fn refit_now_and_versions() {
+    let mut f =
+        RollingForecaster::new(ForecasterConfig::default().window(100).refit_every(1000)).unwrap();
+    assert!(matches!(f.refit(), Err(Error::NotReady { .. })));
+    for y in noisy(100, 7) {
+        f.observe(y).unwrap();
+    }
+    let v = f.residual_version();
+    for y in noisy(50, 8) {
+        f.observe(y).unwrap();
+    }
+    assert_eq!(
+        f.residual_version(),
+        v,
+        "no scheduled refit within 1000 steps"
+    );
+    f.refit().unwrap();
+    assert_eq!(f.residual_version(), v + 1);
+}
+
+#[test]
+fn decayed_window_follows_a_change_faster() {
+    // The noise doubles at t = 2000: a decayed window's 95 % point adapts sooner.
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let mut rng = StdRng::seed_from_u64(9);
+    let ys: Vec<f64> = (0..2600)
+        .map(|t| noise.sample(&mut rng) * if t < 2000 { 1.0 } else { 2.0 })
+        .collect();
+    let run = |config: ForecasterConfig| {
+        let mut f = RollingForecaster::new(config.location(LocationModel::None)).unwrap();
+        for &y in &ys {
+            f.observe(y).unwrap();
+        }
+        f.forecast().unwrap().quantile(0.95)
+    };
+    let hard = run(ForecasterConfig::default().window(2000).refit_every(10));
+    let decayed = run(ForecasterConfig::default()
+        .window(2000)
+        .half_life(150.0)
+        .refit_every(10));
+    // True 95 % point after the change: 3.29; before: 1.64.
+    assert!(decayed > hard + 0.5, "decayed {decayed}, hard {hard}");
+    assert!((decayed - 3.29).abs() < 0.5, "decayed {decayed}");
+}
