@@ -12,3 +12,4 @@ pub mod fit;
 
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
+pub use fit::{GpdFit, SbpConfig, SbpFit};
