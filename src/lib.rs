@@ -15,6 +15,7 @@ pub mod forecast;
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
+pub use fit::{GpdFit, SbpConfig, SbpFit};
 pub use forecast::{
     Backtest, Forecast, ForecasterConfig, LocationModel, RollingForecaster, backtest,
 };
