@@ -8,6 +8,8 @@
 
 pub mod dist;
 mod error;
+pub mod metrics;
+pub mod synthetic;
 
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
