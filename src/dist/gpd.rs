@@ -130,6 +130,9 @@ impl GeneralizedPareto {
             return 0.0;
         }
         let y = x / self.scale;
+        if y == f64::INFINITY {
+            return f64::NEG_INFINITY; // ξ y would be 0 · ∞ for ξ = 0
+        }
         let t = self.shape * y;
         if t <= -1.0 {
             return f64::NEG_INFINITY;
@@ -161,10 +164,10 @@ impl GeneralizedPareto {
         if x.is_nan() {
             return f64::NAN;
         }
-        if x < 0.0 {
+        let y = x / self.scale;
+        if x < 0.0 || y == f64::INFINITY {
             return f64::NEG_INFINITY;
         }
-        let y = x / self.scale;
         let t = self.shape * y;
         if t < -1.0 {
             return f64::NEG_INFINITY;
