@@ -37,7 +37,9 @@ mod scores;
 
 pub use authors::pp_score_authors_protocol;
 pub use crps::{Crps, crps_ensemble, mean_crps};
-pub use ks::{KsTest, kolmogorov_sf, ks_one_sample, ks_two_sample, ks_uniform};
+pub use ks::{
+    KsTest, kolmogorov_sf, ks_one_sample, ks_one_sample_with_atoms, ks_two_sample, ks_uniform,
+};
 pub use levels::{
     PAPER_TAIL, Region, check_levels, check_tail, paper_quantile_levels, region_mask,
 };
