@@ -314,3 +314,78 @@ fn datasets_are_deterministic_per_seed_and_bad_configs_are_named() {
     let empty = PaperOracle::new(&PaperConfig::default(), 0).unwrap();
     assert!(empty.is_empty());
 }
+
+#[test]
+fn oracle_is_the_law_of_the_generator_for_other_configs_too() {
+    let configs = [
+        // Asymmetric noise, bounded upward spikes, many spikes, fractional dof.
+        PaperConfig::default()
+            .dof(2.5, 7.0)
+            .noise_scale(0.1, 2.0)
+            .spike_shapes(0.5, -0.3)
+            .spike_scale(0.5)
+            .spike_fraction(0.4),
+        // Cauchy noise, no spikes, no sine.
+        PaperConfig::default()
+            .dof(1.0, 1.0)
+            .spike_fraction(0.0)
+            .amplitude(0.0),
+        // Large level and scales.
+        PaperConfig::default()
+            .level(1e4)
+            .amplitude(300.0)
+            .noise_scale(50.0, 50.0)
+            .spike_scale(400.0),
+    ];
+    for (k, config) in configs.iter().enumerate() {
+        let n = 20_000;
+        let oracle = PaperOracle::new(config, n).unwrap();
+        let noise = oracle.noise();
+        let s = config
+            .generate(n, &mut StdRng::seed_from_u64(k as u64))
+            .unwrap();
+        let eps: Vec<f64> = s
+            .values
+            .iter()
+            .zip(&s.location)
+            .map(|(x, l)| x - l)
+            .collect();
+        let ks = ks_one_sample_with_atoms(&eps, |e| noise.cdf(e), |e| noise.cdf_left(e)).unwrap();
+        assert!(ks.p_value > 1e-3, "config {k}: {ks:?}");
+        // Monotone cdf, generalised inverse and the CRPS slope on a grid.
+        let (lo, hi) = (noise.quantile(1e-6), noise.quantile(1.0 - 1e-6));
+        let mut last = 0.0;
+        for i in 0..=400 {
+            let e = lo + (hi - lo) * i as f64 / 400.0;
+            let f = noise.cdf(e);
+            assert!(f >= last - 1e-13, "config {k}: cdf decreases at {e}");
+            last = f;
+        }
+        for q in [0.01, 0.2, 0.5, 0.8, 0.99] {
+            let e = noise.quantile(q);
+            assert!(
+                noise.cdf_left(e) <= q + 1e-12 && q <= noise.cdf(e) + 1e-12,
+                "config {k} q={q}"
+            );
+            if e != 0.0 {
+                let h = 1e-4 * (1.0 + e.abs());
+                let slope = (noise.crps(e + h) - noise.crps(e - h)) / (2.0 * h);
+                assert_close(
+                    slope,
+                    2.0 * noise.cdf(e) - 1.0,
+                    0.0,
+                    1e-6,
+                    &format!("config {k} slope"),
+                );
+            }
+        }
+    }
+    let far_apart = PaperConfig::default().noise_scale(1e-4, 1e4);
+    assert!(matches!(
+        PaperOracle::new(&far_apart, 10),
+        Err(Error::ParameterOutOfRange {
+            name: "noise_scale",
+            ..
+        })
+    ));
+}

@@ -60,16 +60,33 @@ impl PaperOracle {
     /// # Errors
     ///
     /// The errors of [`PaperConfig::validate`], and [`Error::ParameterOutOfRange`] for a
-    /// Student-t dof below 1 (the oracle's quadrature needs `ν >= 1`).
+    /// Student-t dof outside `[1, 1e6]` (the quadrature needs `ν >= 1`; beyond 1e6 use
+    /// a large finite value, the law is normal to 1e-6) or a noise or spike scale more
+    /// than 1e6 times another (the tables would need millions of panels).
     pub fn new(config: &PaperConfig, n: usize) -> Result<Self> {
         config.validate()?;
         let (dof_lower, dof_upper) = config.dofs();
         for (name, value) in [("dof.lower", dof_lower), ("dof.upper", dof_upper)] {
-            if value < 1.0 {
+            if !(1.0..=1e6).contains(&value) {
                 return Err(Error::ParameterOutOfRange {
                     name,
                     value,
-                    expected: ">= 1 for the oracle",
+                    expected: "in [1, 1e6] for the oracle",
+                });
+            }
+        }
+        let (s_lower, s_upper) = config.noise_scales();
+        let smallest = s_lower.min(s_upper);
+        let spike_scale = config.spike_gpds()?.0.scale();
+        for (name, value) in [
+            ("noise_scale", s_lower.max(s_upper)),
+            ("spike_scale", spike_scale),
+        ] {
+            if value > 1e6 * smallest || value < 1e-6 * smallest {
+                return Err(Error::ParameterOutOfRange {
+                    name,
+                    value,
+                    expected: "within a factor 1e6 of the smallest noise scale for the oracle",
                 });
             }
         }
