@@ -98,6 +98,17 @@ pub enum Error {
         /// The right edge.
         right: f64,
     },
+    /// An element of a data slice is zero or negative where only positive values make
+    /// sense (for example the exceedances a generalized Pareto law is fitted to).
+    #[error("{name}[{index}] must be > 0, got {value}")]
+    NonPositiveValue {
+        /// The slice's name.
+        name: &'static str,
+        /// Position of the offending element.
+        index: usize,
+        /// The rejected value.
+        value: f64,
+    },
     /// A bin probability is negative.
     #[error("probs[{index}] must be >= 0, got {value}")]
     NegativeProbability {

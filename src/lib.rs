@@ -8,8 +8,10 @@
 
 pub mod dist;
 mod error;
+pub mod fit;
 pub mod metrics;
 pub mod synthetic;
 
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
+pub use fit::{GpdFit, SbpConfig, SbpFit};
