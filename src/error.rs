@@ -75,6 +75,19 @@ pub enum Error {
         /// The rejected value.
         value: f64,
     },
+    /// An element of a slice is finite but outside its admissible range (a PIT value
+    /// outside [0, 1], a left cdf limit above the cdf, ...).
+    #[error("{name}[{index}] must be {expected}, got {value}")]
+    ValueOutOfRange {
+        /// The slice's name.
+        name: &'static str,
+        /// Position of the offending element.
+        index: usize,
+        /// The rejected value.
+        value: f64,
+        /// What was expected, e.g. "in [0, 1]".
+        expected: &'static str,
+    },
     /// Bin edges are not strictly increasing (a bin would have zero or negative width).
     #[error("edges must be strictly increasing, got edges[{index}] = {left} >= edges[{}] = {right}", index + 1)]
     EdgesNotIncreasing {

@@ -11,6 +11,8 @@ pub mod dist;
 mod error;
 pub mod fit;
 pub mod forecast;
+pub mod metrics;
+pub mod synthetic;
 
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
