@@ -153,28 +153,8 @@ impl Binned {
     ///
     /// As [`Binned::new`] for `probs`; on error `self` is left unchanged.
     pub fn set_probs(&mut self, probs: &[f64]) -> Result<()> {
+        let total = self.check_probs(probs)?;
         let k = self.mass.len();
-        if probs.len() != k {
-            return Err(Error::LengthMismatch {
-                name: "probs",
-                expected: k,
-                got: probs.len(),
-            });
-        }
-        all_finite("probs", probs)?;
-        if let Some(index) = probs.iter().position(|&p| p < 0.0) {
-            return Err(Error::NegativeProbability {
-                index,
-                value: probs[index],
-            });
-        }
-        let total: f64 = probs.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
-            return Err(Error::InvalidTotal {
-                name: "probs",
-                sum: total,
-            });
-        }
         self.weights.clear();
         self.weights.extend_from_slice(probs);
         let mut acc = 0.0;
@@ -200,6 +180,77 @@ impl Binned {
         }
         self.upper_cum[0] = 1.0;
         Ok(())
+    }
+
+    /// The total of `probs` if they can replace this distribution's probabilities.
+    fn check_probs(&self, probs: &[f64]) -> Result<f64> {
+        let k = self.mass.len();
+        if probs.len() != k {
+            return Err(Error::LengthMismatch {
+                name: "probs",
+                expected: k,
+                got: probs.len(),
+            });
+        }
+        all_finite("probs", probs)?;
+        if let Some(index) = probs.iter().position(|&p| p < 0.0) {
+            return Err(Error::NegativeProbability {
+                index,
+                value: probs[index],
+            });
+        }
+        let total: f64 = probs.iter().sum();
+        if !(total > 0.0 && total.is_finite()) {
+            return Err(Error::InvalidTotal {
+                name: "probs",
+                sum: total,
+            });
+        }
+        Ok(total)
+    }
+
+    /// Moves the edges to `K` equal-width bins on `[low, high]` (the same edges as
+    /// [`Binned::equal_width`]) and replaces the probabilities, reusing every buffer:
+    /// how a rolling forecaster moves its grid without allocating.
+    ///
+    /// # Errors
+    ///
+    /// As [`Binned::equal_width`] and [`Binned::set_probs`]; on error `self` is left
+    /// unchanged.
+    pub(crate) fn set_equal_width(&mut self, low: f64, high: f64, probs: &[f64]) -> Result<()> {
+        finite("low", low)?;
+        finite("high", high)?;
+        if !(low < high) {
+            return Err(Error::ParameterOutOfRange {
+                name: "low",
+                value: low,
+                expected: "< high",
+            });
+        }
+        let k = self.mass.len();
+        let inv_mean_width = k as f64 / (high - low);
+        if !inv_mean_width.is_finite() {
+            return Err(Error::NonFiniteParameter {
+                name: "edges span",
+                value: high - low,
+            });
+        }
+        self.check_probs(probs)?;
+        let width = (high - low) / k as f64;
+        let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
+        if let Some(index) = (0..k).position(|i| edge(i) >= edge(i + 1)) {
+            // Bins too narrow to be resolved next to the magnitude of the edges.
+            return Err(Error::EdgesNotIncreasing {
+                index,
+                left: edge(index),
+                right: edge(index + 1),
+            });
+        }
+        for (i, e) in self.edges.iter_mut().enumerate() {
+            *e = edge(i);
+        }
+        self.inv_mean_width = inv_mean_width;
+        self.set_probs(probs)
     }
 
     /// The `K + 1` bin edges.
@@ -498,6 +549,31 @@ mod tests {
                 assert!(b.edges[k] <= x && (x < b.edges[k + 1] || k == b.bins() - 1));
             }
         }
+    }
+
+    #[test]
+    fn set_equal_width_equals_a_fresh_grid_and_is_atomic() {
+        let mut b = example();
+        let probs = [2.0, 0.0, 5.0];
+        let mut moved = Binned::equal_width(0.0, 1.0, vec![1.0; 3]).unwrap();
+        moved.set_equal_width(-1.5, 7.25, &probs).unwrap();
+        assert_eq!(
+            moved,
+            Binned::equal_width(-1.5, 7.25, probs.to_vec()).unwrap()
+        );
+        let before = b.clone();
+        let k = b.bins();
+        let ok = vec![1.0; k];
+        assert!(b.set_equal_width(1.0, 1.0, &ok).is_err());
+        assert!(b.set_equal_width(f64::NAN, 1.0, &ok).is_err());
+        assert!(b.set_equal_width(-f64::MAX, f64::MAX, &ok).is_err());
+        assert!(
+            b.set_equal_width(1e300, 1e300f64.next_up().next_up(), &ok)
+                .is_err()
+        );
+        assert!(b.set_equal_width(0.0, 1.0, &vec![0.0; k]).is_err());
+        assert!(b.set_equal_width(0.0, 1.0, &[1.0]).is_err());
+        assert_eq!(b, before, "a failed move leaves the distribution");
     }
 
     #[test]

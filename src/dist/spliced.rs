@@ -233,6 +233,28 @@ impl SplicedBinnedPareto {
         Ok(())
     }
 
+    /// As [`update`](Self::update), and also moves the body's grid to equal-width
+    /// bins on `[low, high]`, reusing every buffer (no allocation).
+    ///
+    /// # Errors
+    ///
+    /// As [`Binned::equal_width`] and [`Binned::set_probs`]; on error `self` is
+    /// unchanged.
+    pub(crate) fn update_grid(
+        &mut self,
+        low: f64,
+        high: f64,
+        probs: &[f64],
+        lower: Tail,
+        upper: Tail,
+    ) -> Result<()> {
+        self.body.set_equal_width(low, high, probs)?;
+        self.lower = lower;
+        self.upper = upper;
+        self.splice();
+        Ok(())
+    }
+
     fn splice(&mut self) {
         self.lower_threshold = self.body.quantile(self.lower.mass);
         self.upper_threshold = self.body.quantile(1.0 - self.upper.mass);
@@ -513,6 +535,21 @@ mod tests {
         let fresh =
             SplicedBinnedPareto::new(Binned::equal_width(0.0, 10.0, probs).unwrap(), lower, upper)
                 .unwrap();
+        assert_eq!(s, fresh);
+    }
+
+    #[test]
+    fn update_grid_in_place_equals_fresh_construction() {
+        let mut s = example();
+        let probs: Vec<f64> = (0..100).map(|i| 1.0 + (i % 5) as f64).collect();
+        let lower = Tail::new(0.03, GeneralizedPareto::new(0.0, 0.7).unwrap()).unwrap();
+        let upper = Tail::new(0.08, GeneralizedPareto::new(0.25, 1.5).unwrap()).unwrap();
+        s.update_grid(-3.0, 4.5, &probs, lower, upper).unwrap();
+        let fresh =
+            SplicedBinnedPareto::new(Binned::equal_width(-3.0, 4.5, probs).unwrap(), lower, upper)
+                .unwrap();
+        assert_eq!(s, fresh);
+        assert!(s.update_grid(1.0, 0.0, &[1.0; 100], lower, upper).is_err());
         assert_eq!(s, fresh);
     }
 

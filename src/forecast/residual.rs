@@ -4,8 +4,8 @@
 //! A refit reads the window's histogram counts (O(bins)), takes the thresholds from
 //! them, turns them into body probabilities, collects the exceedances by walking only
 //! the tail bins of the window, fits each tail by maximum likelihood warm-started from
-//! the previous fit, and updates the SBP in place. Nothing is allocated, except when
-//! the grid moves (see *Grid policy*).
+//! the previous fit, and updates the SBP in place. Nothing is allocated once the
+//! scratch buffers have reached the window's size, not even when the grid moves.
 //!
 //! # Thresholds and body
 //!
@@ -27,7 +27,7 @@
 //! [`Bounds::Auto`] is not used: min and max of a spiky window would leave the body a
 //! handful of bins). Points outside the grid are counted in the edge bins: they lie in
 //! the tails, whose fit uses their exact values. At each refit the grid is rebuilt
-//! (O(W log W), and a new SBP is allocated) only if a threshold falls into an edge bin
+//! (O(W log W), the SBP's edges rewritten in place) only if a threshold falls into an edge bin
 //! (the data have moved or widened) or the body has shrunk to fewer than a quarter of
 //! the bins (they have narrowed). Fixed bounds are never moved.
 //!
@@ -117,6 +117,24 @@ struct Scratch {
     sorted: Vec<(f64, f64)>,
 }
 
+impl Scratch {
+    /// Room for a full window in every buffer, so that no refit allocates (a no-op
+    /// after the first call; restored models start with empty buffers).
+    fn reserve(&mut self, window: usize, bins: usize) {
+        let room = |v: &mut Vec<f64>, n: usize| {
+            if v.capacity() < n {
+                v.reserve_exact(n - v.len());
+            }
+        };
+        room(&mut self.probs, bins);
+        room(&mut self.excess, window);
+        room(&mut self.weights, window);
+        if self.sorted.capacity() < window {
+            self.sorted.reserve_exact(window - self.sorted.len());
+        }
+    }
+}
+
 impl ResidualModel {
     /// Builds the window from the initial residuals (NaN entries skipped, the last
     /// `window` kept), sets the grid and fits the SBP.
@@ -197,6 +215,7 @@ impl ResidualModel {
 
     /// Refits the body and both tails from the window.
     pub(crate) fn refit(&mut self) {
+        self.scratch.reserve(self.spec.window, self.spec.bins());
         self.since_refit = 0;
         self.version += 1;
         let Some((mut tau_l, mut tau_u)) = self.body() else {
@@ -235,12 +254,11 @@ impl ResidualModel {
             return;
         };
         if rebuilt {
+            // The grid moved: new edges, same buffers.
             let (low, high) = self.window.grid();
-            if let Ok(sbp) = Binned::equal_width(low, high, self.scratch.probs.clone())
-                .and_then(|body| SplicedBinnedPareto::new(body, lower, upper))
-            {
-                self.sbp = sbp;
-            }
+            let _ = self
+                .sbp
+                .update_grid(low, high, &self.scratch.probs, lower, upper);
         } else {
             // Cannot fail: the probabilities were checked when they were built.
             let _ = self.sbp.update(&self.scratch.probs, lower, upper);

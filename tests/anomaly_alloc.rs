@@ -1,0 +1,111 @@
+//! No allocation per observation: once the detector is warmed up and its window is
+//! full, `update` allocates nothing, whatever the location model, weighting or refit
+//! schedule. Counted by a global allocator that tallies allocations per thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rand::distr::Distribution;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use rand_distr::Normal;
+use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Verdict};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the counter is a
+// thread-local `Cell` with a const initialiser, which never allocates.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded with the caller's layout.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System.alloc` with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: forwarded unchanged.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// Seasonal data with noise, 10 % spikes and a few missing values.
+fn series(n: usize, seed: u64) -> Vec<f64> {
+    let noise = Normal::new(0.0, 0.3).unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|t| {
+            if rng.random::<f64>() < 0.005 {
+                return f64::NAN;
+            }
+            let mut y = 3.0 + (t as f64 * std::f64::consts::TAU / 50.0).sin();
+            y += noise.sample(&mut rng);
+            if rng.random::<f64>() < 0.1 {
+                y += 3.0 * -rng.random::<f64>().ln();
+            }
+            y
+        })
+        .collect()
+}
+
+#[test]
+fn update_allocates_nothing_once_warm() {
+    let window = 1000;
+    let configs = [
+        ForecasterConfig::default().window(window),
+        ForecasterConfig::default().window(window).refit_every(1),
+        ForecasterConfig::default()
+            .window(window)
+            .half_life(300.0)
+            .location(LocationModel::Seasonal { period: 50 }),
+        ForecasterConfig::default()
+            .window(window)
+            .refit_every(7)
+            .location(LocationModel::Autoregressive { lags: 3 }),
+        ForecasterConfig::default()
+            .window(window)
+            .location(LocationModel::Auto),
+    ];
+    let warm = series(3 * window, 1);
+    let measured = series(20_000, 2);
+    let mut out = vec![
+        Verdict {
+            p_value: 0.0,
+            score: 0.0,
+            is_anomaly: false,
+            lower: 0.0,
+            upper: 0.0,
+            location: 0.0,
+            warming_up: false,
+            missing: false,
+            excluded: false,
+        };
+        measured.len()
+    ];
+    for config in configs {
+        let mut d =
+            AnomalyDetector::new(DetectorConfig::default().forecaster(config.clone())).unwrap();
+        for &y in &warm {
+            d.update(y).unwrap();
+        }
+        let before = allocations();
+        d.score_into(&measured, &mut out).unwrap();
+        let after = allocations();
+        assert_eq!(after - before, 0, "{config:?}");
+        assert!(out.iter().any(|v| v.is_anomaly) && out.iter().any(|v| v.missing));
+    }
+}
