@@ -305,7 +305,7 @@ impl Location {
                             .skip(phase)
                             .step_by(period)
                             .filter(|x| x.is_finite())
-                            .map(|x| x - level),
+                            .map(|x| saturate(x - level)),
                     );
                     if !bucket.is_empty() {
                         *p = saturate(median(&bucket));
@@ -487,7 +487,13 @@ pub(crate) fn median(values: &[f64]) -> f64 {
         hi
     } else {
         let lo = v[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        lo + (hi - lo) / 2.0
+        let mid = lo + (hi - lo) / 2.0;
+        // `hi - lo` overflows for values of opposite signs near ±MAX.
+        if mid.is_finite() {
+            mid
+        } else {
+            lo / 2.0 + hi / 2.0
+        }
     }
 }
 
@@ -1012,6 +1018,14 @@ mod tests {
         seasonal: 0.1,
         clip: 2.5,
     };
+
+    #[test]
+    fn median_of_extremes_is_finite() {
+        assert_eq!(median(&[-f64::MAX, 1e292]), -f64::MAX / 2.0 + 1e292 / 2.0);
+        assert_eq!(median(&[-f64::MAX, f64::MAX]), 0.0);
+        assert_eq!(median(&[1.0, 4.0, 2.0, 3.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
 
     /// The paper-style contamination: 15 % of points get an exponential(1) spike,
     /// half down and half up.

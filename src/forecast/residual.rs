@@ -35,12 +35,23 @@
 //!
 //! With at least `min_exceedances` points beyond a threshold the tail is the GPD
 //! maximum-likelihood fit of the [`SbpConfig`]'s fitter (weighted when the window
-//! decays): the first fit as configured, later ones warm-started from the previous
-//! estimate with the global scan off. Unless bounded tails are allowed, the shape is
+//! decays). The first fit runs as configured (with its global scan, if on); later
+//! ones are local Newton searches warm-started from the previous unconstrained
+//! estimate, and once every `window` observations the configured search runs again
+//! from the warm start, so a tail cannot stay on a local maximum for longer than one
+//! window. A refit finds nothing new when the exceedances are exactly those of the
+//! tail's last fit (equal weights, the same threshold, no point beyond it entered or
+//! left the window since): the tail is then kept as it is. On an equal-weight window
+//! that is most refits (one point in, one out, both in the body), which is what makes
+//! refitting at every step affordable; with decay the threshold moves at every step
+//! and every refit fits.
+//!
+//! Unless bounded tails are allowed, the shape is
 //! constrained to `ξ >= 0`: an estimate below 0 is replaced by the constrained
 //! maximum, the exponential fit. (On a window of a few dozen exceedances of a
 //! light-tailed law the unconstrained estimate often puts the tail's end point at the
-//! largest exceedance, and the next, slightly larger value would get probability 0.) With fewer exceedances, or if the fit fails (for
+//! largest exceedance, and the next, slightly larger value would get probability 0.)
+//! With fewer exceedances, or if the fit fails (for
 //! example when all the exceedances are equal), the tail is the exponential law with
 //! the exceedances' weighted mean as its scale (the `ξ = 0` maximum-likelihood fit);
 //! with no exceedance at all the previous tail is kept, or one bin width is used as
@@ -91,6 +102,41 @@ struct Start {
     scale: f64,
 }
 
+/// What one tail's refits remember.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct TailState {
+    /// The warm start: the last unconstrained maximum-likelihood estimate.
+    start: Option<Start>,
+    /// The threshold of the last fit (`None` before the first).
+    threshold: Option<f64>,
+    /// A point beyond `threshold` has entered or left the window since the last fit.
+    changed: bool,
+    /// Observations since the last fit with the configured fitter's own search (the
+    /// global scan, if on).
+    since_global: usize,
+}
+
+impl TailState {
+    const NEW: Self = Self {
+        start: None,
+        threshold: None,
+        changed: true,
+        since_global: 0,
+    };
+
+    /// Records that `entered` joined the window and `left` (if any) was evicted.
+    #[inline]
+    fn note(&mut self, upper: bool, entered: f64, left: Option<f64>) {
+        self.since_global = self.since_global.saturating_add(1);
+        if let Some(t) = self.threshold {
+            let beyond = |x: f64| if upper { x > t } else { x < t };
+            if beyond(entered) || left.is_some_and(beyond) {
+                self.changed = true;
+            }
+        }
+    }
+}
+
 /// The window of residuals and the SBP fitted to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ResidualModel {
@@ -99,8 +145,8 @@ pub(crate) struct ResidualModel {
     /// The body estimator for the current grid.
     estimator: BodyEstimator,
     sbp: SplicedBinnedPareto,
-    lower_start: Option<Start>,
-    upper_start: Option<Start>,
+    lower: TailState,
+    upper: TailState,
     since_refit: usize,
     /// Incremented at every refit: lets callers cache what they derive from the SBP.
     version: u64,
@@ -176,8 +222,8 @@ impl ResidualModel {
             window,
             estimator: spec.sbp.body_estimator(low, high)?,
             sbp,
-            lower_start: None,
-            upper_start: None,
+            lower: TailState::NEW,
+            upper: TailState::NEW,
             since_refit: 0,
             version: 0,
             scratch,
@@ -206,7 +252,9 @@ impl ResidualModel {
     /// Adds a finite residual; refits when the schedule says so.
     #[inline]
     pub(crate) fn push(&mut self, r: f64) {
-        self.window.push(r);
+        let left = self.window.push(r);
+        self.lower.note(false, r, left);
+        self.upper.note(true, r, left);
         self.since_refit += 1;
         if self.since_refit >= self.spec.refit_every {
             self.refit();
@@ -229,6 +277,7 @@ impl ResidualModel {
                 let (low, high) = auto_grid(&self.window, &self.spec, &mut self.scratch.sorted);
                 let estimator = self.spec.sbp.body_estimator(low, high);
                 if (low, high) != self.window.grid()
+                    && resolvable(low, high, bins)
                     && let Ok(estimator) = estimator
                     && self.window.rebin(low, high).is_ok()
                 {
@@ -245,23 +294,25 @@ impl ResidualModel {
             let (low, high) = self.window.grid();
             (high - low) / bins as f64
         };
-        let (lower, lower_start) = self.fit_tail(false, tau_l, self.lower_start, width);
-        let (upper, upper_start) = self.fit_tail(true, tau_u, self.upper_start, width);
-        self.lower_start = lower_start;
-        self.upper_start = upper_start;
+        let (lower, lower_state) = self.refit_tail(false, tau_l, rebuilt, width);
+        let (upper, upper_state) = self.refit_tail(true, tau_u, rebuilt, width);
         let (p_l, p_u) = self.spec.masses();
         let (Ok(lower), Ok(upper)) = (Tail::new(p_l, lower), Tail::new(p_u, upper)) else {
             return;
         };
-        if rebuilt {
+        // Neither update can fail: the probabilities come from the estimator and the
+        // grid was checked to be resolvable before the window moved to it.
+        let updated = if rebuilt {
             // The grid moved: new edges, same buffers.
             let (low, high) = self.window.grid();
-            let _ = self
-                .sbp
-                .update_grid(low, high, &self.scratch.probs, lower, upper);
+            self.sbp
+                .update_grid(low, high, &self.scratch.probs, lower, upper)
         } else {
-            // Cannot fail: the probabilities were checked when they were built.
-            let _ = self.sbp.update(&self.scratch.probs, lower, upper);
+            self.sbp.update(&self.scratch.probs, lower, upper)
+        };
+        if updated.is_ok() {
+            self.lower = lower_state;
+            self.upper = upper_state;
         }
     }
 
@@ -275,8 +326,8 @@ impl ResidualModel {
         }
         let (low, high) = self.window.grid();
         let (p_l, p_u) = self.spec.masses();
-        let tau_l = binned_quantile(counts, total, low, high, p_l);
-        let tau_u = binned_quantile(counts, total, low, high, 1.0 - p_u);
+        let tau_l = lower_point(counts, total, low, high, p_l);
+        let tau_u = upper_point(counts, total, low, high, p_u);
         let probs = &mut self.scratch.probs;
         probs.clear();
         probs.extend_from_slice(counts);
@@ -285,12 +336,54 @@ impl ResidualModel {
         Some((tau_l, tau_u))
     }
 
-    /// Fits one tail beyond `tau`; returns the GPD and the next warm start.
+    /// The tail beyond `tau` and the tail's state after this refit: the current GPD
+    /// again if its exceedances are exactly those of its last fit, else a new fit.
+    fn refit_tail(
+        &mut self,
+        upper: bool,
+        tau: f64,
+        rebuilt: bool,
+        bin_width: f64,
+    ) -> (GeneralizedPareto, TailState) {
+        let state = if upper { self.upper } else { self.lower };
+        let global = state.start.is_none() || state.since_global >= self.spec.window;
+        // Unweighted, same threshold, no point beyond it in or out: the same points in
+        // the same order, hence the same fit (with decay, the relative weights of
+        // the exceedances would not change either, but the threshold moves at every
+        // step).
+        let unchanged = !state.changed
+            && state.threshold == Some(tau)
+            && !rebuilt
+            && !global
+            && !self.window.is_weighted();
+        let current = if upper {
+            self.sbp.upper_tail()
+        } else {
+            self.sbp.lower_tail()
+        };
+        let (gpd, start) = if unchanged {
+            (*current.gpd(), state.start)
+        } else {
+            self.fit_tail(upper, tau, state.start, global, bin_width)
+        };
+        let next = TailState {
+            start,
+            threshold: Some(tau),
+            changed: false,
+            since_global: if global { 0 } else { state.since_global },
+        };
+        (gpd, next)
+    }
+
+    /// Fits one tail beyond `tau`; returns the GPD and the next warm start. With
+    /// `global` the configured fitter runs as configured (its global scan included),
+    /// otherwise it is a local search from `start`.
     fn fit_tail(
         &mut self,
         upper: bool,
         tau: f64,
         start: Option<Start>,
+        global: bool,
         bin_width: f64,
     ) -> (GeneralizedPareto, Option<Start>) {
         let s = &mut self.scratch;
@@ -314,7 +407,10 @@ impl ResidualModel {
             let configured = self.spec.sbp.gpd_setting();
             let local = configured.global(false);
             let fitted = match start {
-                Some(st) => local.fit_with_start(&s.excess, weights, st.shape, st.scale),
+                Some(st) => {
+                    let fitter = if global { configured } else { local };
+                    fitter.fit_with_start(&s.excess, weights, st.shape, st.scale)
+                }
                 None => configured.fit(&s.excess, weights),
             }
             .or_else(|_| local.fit_with_start(&s.excess, weights, 0.0, mean));
@@ -354,27 +450,76 @@ impl ResidualModel {
     }
 }
 
+/// Whether `bins` equal-width bins on `[low, high]` have strictly increasing edges
+/// (the check [`SplicedBinnedPareto`]'s grid move makes).
+fn resolvable(low: f64, high: f64, bins: usize) -> bool {
+    let width = (high - low) / bins as f64;
+    let edge = |i: usize| {
+        if i == bins {
+            high
+        } else {
+            low + width * i as f64
+        }
+    };
+    (0..bins).all(|i| edge(i) < edge(i + 1))
+}
+
 /// The unit exponential (for the unreachable case of a bad fallback scale).
 fn self_unit() -> GeneralizedPareto {
     GeneralizedPareto::exponential(1.0).unwrap_or_else(|_| unreachable!("1 is a valid scale"))
 }
 
 /// The quantile at `p` of the binned law with unnormalised masses `probs` (sum
-/// `total`) on `bins` equal-width bins over `[low, high]`: the same arithmetic as
-/// [`Binned::quantile`], without building one.
+/// `total`) on equal-width bins over `[low, high]`, as [`Binned::quantile`] defines
+/// it, without building one: [`lower_point`] for `p <= 1/2`, else [`upper_point`].
+#[cfg(test)]
 fn binned_quantile(probs: &[f64], total: f64, low: f64, high: f64, p: f64) -> f64 {
+    if p <= 0.5 {
+        lower_point(probs, total, low, high, p)
+    } else {
+        upper_point(probs, total, low, high, 1.0 - p)
+    }
+}
+
+/// The point with mass `mass · total` of `probs` below it (see [`upper_point`]).
+fn lower_point(probs: &[f64], total: f64, low: f64, high: f64, mass: f64) -> f64 {
     let k = probs.len();
     let width = (high - low) / k as f64;
+    let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
+    let target = mass * total;
     let mut acc = 0.0;
     for (i, &m) in probs.iter().enumerate() {
-        let m = m / total;
-        if acc + m >= p && m > 0.0 {
-            let x = low + width * i as f64 + (p - acc) / (m / width);
-            return x.clamp(low + width * i as f64, low + width * (i + 1) as f64);
+        if acc + m >= target && m > 0.0 {
+            let x = edge(i) + (target - acc) / m * width;
+            return x.clamp(edge(i), edge(i + 1));
         }
         acc += m;
     }
     high
+}
+
+/// The point with mass `mass · total` of the unnormalised bin masses `probs` above
+/// it, on equal-width bins over `[low, high]`, interpolated within its bin.
+///
+/// The masses are accumulated in count units from the top ([`lower_point`]: from
+/// the bottom). With equal weights the counts are integers, so the sums are exact and
+/// the point depends only on the bins at its own end of the grid: a point entering or
+/// leaving the window on the other side does not move it, not even by a rounding
+/// error, which lets a refit keep a tail whose exceedances have not changed.
+fn upper_point(probs: &[f64], total: f64, low: f64, high: f64, mass: f64) -> f64 {
+    let k = probs.len();
+    let width = (high - low) / k as f64;
+    let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
+    let target = mass * total;
+    let mut acc = 0.0;
+    for (i, &m) in probs.iter().enumerate().rev() {
+        if acc + m >= target && m > 0.0 {
+            let x = edge(i + 1) - (target - acc) / m * width;
+            return x.clamp(edge(i), edge(i + 1));
+        }
+        acc += m;
+    }
+    low
 }
 
 /// Rescales the (normalised) body probabilities beyond the thresholds' bins so that
@@ -483,7 +628,7 @@ mod tests {
     fn binned_quantile_matches_binned() {
         let probs = [0.0, 3.0, 0.5, 0.0, 2.0, 1.5];
         let b = Binned::equal_width(-1.0, 2.0, probs.to_vec()).unwrap();
-        for p in [0.01, 0.05, 0.3, 0.5, 0.52, 0.9, 0.95, 0.99] {
+        for p in [0.01, 0.05, 0.3, 0.5, 0.52, 0.9, 0.95, 0.99, 0.999] {
             let q = binned_quantile(&probs, 7.0, -1.0, 2.0, p);
             assert!(
                 (q - b.quantile(p)).abs() < 1e-14,
@@ -562,6 +707,63 @@ mod tests {
             let (a, b) = (fitted.quantile(p), truth.quantile(p));
             assert!((a - b).abs() < 0.1 * (1.0 + b.abs()), "{p}: {a} vs {b}");
         }
+    }
+
+    #[test]
+    fn kept_tails_are_the_fits_of_their_exceedances() {
+        // Equal weights, a refit at every step: most refits keep a tail, and every
+        // tail must still be the maximum-likelihood fit of the window's exceedances
+        // beyond its threshold (shape floored at 0), as a fresh global fit finds it.
+        let t = rand_distr::StudentT::new(3.0).unwrap();
+        let mut rng = StdRng::seed_from_u64(12);
+        let mut s = spec();
+        s.window = 400;
+        s.refit_every = 1;
+        let first: Vec<f64> = (0..400).map(|_| rng.sample(t)).collect();
+        let mut model = ResidualModel::new(s, &first).unwrap();
+        let fitter = crate::fit::GpdFitter::default();
+        let (mut kept, mut refitted) = (0, 0);
+        let (mut ex, mut wt) = (Vec::new(), Vec::new());
+        for step in 0..1500 {
+            let before = *model.sbp().upper_tail();
+            model.push(rng.sample(t));
+            if *model.sbp().upper_tail() == before {
+                kept += 1;
+            } else {
+                refitted += 1;
+            }
+            for upper in [false, true] {
+                let (state, tail) = if upper {
+                    (model.upper, model.sbp().upper_tail())
+                } else {
+                    (model.lower, model.sbp().lower_tail())
+                };
+                let tau = state.threshold.unwrap();
+                if upper {
+                    model.window.upper_exceedances(tau, &mut ex, &mut wt);
+                } else {
+                    model.window.lower_exceedances(tau, &mut ex, &mut wt);
+                }
+                let est = fitter.fit(&ex, None).unwrap();
+                let want = if est.shape >= 0.0 {
+                    est.dist()
+                } else {
+                    let mean = ex.iter().sum::<f64>() / ex.len() as f64;
+                    GeneralizedPareto::exponential(mean).unwrap()
+                };
+                let got = tail.gpd();
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * (1.0 + b.abs());
+                assert!(
+                    close(got.shape(), want.shape()) && close(got.scale(), want.scale()),
+                    "step {step}, upper {upper}: {got} vs {want}"
+                );
+            }
+        }
+        // About one step in ten changes the upper exceedances.
+        assert!(
+            kept > 1200 && refitted > 50,
+            "kept {kept}, refitted {refitted}"
+        );
     }
 
     #[test]

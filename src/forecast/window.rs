@@ -278,8 +278,9 @@ impl Window {
         (((x - self.low) * self.inv_width) as usize).min(self.counts.len() - 1)
     }
 
-    /// Adds `x` (finite) as the newest point, evicting the oldest when full.
-    pub(crate) fn push(&mut self, x: f64) {
+    /// Adds `x` (finite) as the newest point, evicting the oldest when full; returns
+    /// the evicted value.
+    pub(crate) fn push(&mut self, x: f64) -> Option<f64> {
         let weight = if self.decay_rate > 0.0 {
             let w = self.clock.exp2();
             self.clock += self.decay_rate;
@@ -288,6 +289,7 @@ impl Window {
             1.0
         };
         let bin = self.bin(x);
+        let mut evicted = None;
         let slot = if self.len < self.capacity {
             let slot = self.values.len();
             self.values.push(x);
@@ -300,6 +302,7 @@ impl Window {
         } else {
             let slot = self.start;
             self.remove_slot(slot);
+            evicted = Some(self.values[slot]);
             self.values[slot] = x;
             self.weights[slot] = weight;
             self.bin_of[slot] = bin as u32;
@@ -312,6 +315,7 @@ impl Window {
         if self.clock >= RENORMALISE_AT {
             self.renormalise();
         }
+        evicted
     }
 
     fn remove_slot(&mut self, slot: usize) {
