@@ -46,6 +46,45 @@ fn window() {
 }
 
 #[test]
+fn limits() {
+    rejects(
+        ForecasterConfig::default().window(usize::MAX),
+        &format!("window must be in [1, 2^32 - 2], got {}", usize::MAX),
+    );
+    rejects(
+        ForecasterConfig::default().warmup(1 << 40),
+        "warmup must be in [2, 2^32 - 2], got 1099511627776",
+    );
+    rejects(
+        ForecasterConfig::default().location(LocationModel::Seasonal { period: usize::MAX }),
+        &format!("period must be in [2, 2^30], got {}", usize::MAX),
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().bins(1 << 40)),
+        "bins must be <= 2^20 in a forecaster, got 1099511627776",
+    );
+    // The largest window and warm-up are valid, and memory follows the data, not
+    // the configuration: this detector holds a few thousand points.
+    let huge = (u32::MAX - 1) as usize;
+    for location in [
+        LocationModel::Level,
+        LocationModel::Autoregressive { lags: 2 },
+        LocationModel::Seasonal { period: 7 },
+    ] {
+        let config = ForecasterConfig::default()
+            .window(huge)
+            .warmup(100)
+            .location(location);
+        let mut d = AnomalyDetector::new(DetectorConfig::default().forecaster(config)).unwrap();
+        for t in 0..3000 {
+            d.update((t % 17) as f64).unwrap();
+        }
+        assert_eq!(d.forecaster().window_len(), 2900 + 100);
+    }
+    ForecasterConfig::default().warmup(huge).validate().unwrap();
+}
+
+#[test]
 fn half_life() {
     for (h, msg) in [
         (0.0, "half_life must be > 0, got 0"),
@@ -70,7 +109,7 @@ fn refit_every_and_warmup() {
     );
     rejects(
         ForecasterConfig::default().warmup(1),
-        "warmup must be >= 2, got 1",
+        "warmup must be in [2, 2^32 - 2], got 1",
     );
 }
 
@@ -78,7 +117,7 @@ fn refit_every_and_warmup() {
 fn location_models() {
     rejects(
         ForecasterConfig::default().location(LocationModel::Seasonal { period: 1 }),
-        "period must be >= 2, got 1",
+        "period must be in [2, 2^30], got 1",
     );
     rejects(
         ForecasterConfig::default().location(LocationModel::Autoregressive { lags: 0 }),
@@ -133,6 +172,18 @@ fn sbp_settings() {
     rejects(
         ForecasterConfig::default().sbp(SbpConfig::default().pseudo_count(-1.0)),
         "pseudo_count must be >= 0, got -1",
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().upper_tail_mass(0.0)),
+        "upper_tail_mass must be in (0, 0.5), got 0",
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().auto_bounds(-0.5)),
+        "margin must be >= 0, got -0.5",
+    );
+    rejects(
+        ForecasterConfig::default().sbp(SbpConfig::default().bounds(f64::NAN, 1.0)),
+        "low must be finite, got NaN",
     );
 }
 

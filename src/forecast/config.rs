@@ -8,6 +8,9 @@ use super::window::MAX_WINDOW;
 use crate::error::{Error, Result};
 use crate::fit::SbpConfig;
 
+/// The most bins a forecaster's residual SBP may have.
+const MAX_BINS: usize = 1 << 20;
+
 /// Configuration of a [`RollingForecaster`](crate::RollingForecaster): the window, its
 /// weighting, the refit schedule, the residual SBP and the location model.
 ///
@@ -201,8 +204,10 @@ impl ForecasterConfig {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCount`] for a window of 0 or beyond `2^32 - 2`, a refit
-    /// interval of 0 or a warm-up below 2; [`Error::NonPositiveParameter`] /
+    /// [`Error::InvalidCount`] for a window or warm-up outside `[1, 2^32 - 2]` (`[2, ..]`
+    /// for the warm-up), a refit interval of 0 or more than `2^20` bins (the
+    /// histogram and the body are allocated up front);
+    /// [`Error::NonPositiveParameter`] /
     /// [`Error::NonFiniteParameter`] for a bad half-life or clip;
     /// [`Error::ProbabilityOutOfRange`] for a smoothing weight outside (0, 1]; the
     /// location model's and the SBP configuration's own errors.
@@ -225,12 +230,12 @@ impl ForecasterConfig {
             });
         }
         if let Some(n) = self.warmup
-            && n < 2
+            && !(2..=MAX_WINDOW).contains(&n)
         {
             return Err(Error::InvalidCount {
                 name: "warmup",
                 value: n,
-                expected: ">= 2",
+                expected: "in [2, 2^32 - 2]",
             });
         }
         self.location.validate()?;
@@ -248,6 +253,14 @@ impl ForecasterConfig {
         }
         crate::error::positive("robust_clip", self.robust_clip)?;
         self.sbp.check()?;
+        let bins = self.sbp.bin_count();
+        if bins > MAX_BINS {
+            return Err(Error::InvalidCount {
+                name: "bins",
+                value: bins,
+                expected: "<= 2^20 in a forecaster",
+            });
+        }
         Ok(())
     }
 

@@ -42,6 +42,10 @@ const SHIFT_RUN: u32 = 5;
 /// The most lags an autoregression may have.
 pub const MAX_LAGS: usize = 64;
 
+/// The longest seasonal period (`2^30` steps): its warm-up of three periods then
+/// stays far from overflowing a count.
+pub const MAX_PERIOD: usize = 1 << 30;
+
 /// The location model of a [`RollingForecaster`](crate::RollingForecaster): what the
 /// forecast is centred on before the residual SBP is added.
 ///
@@ -67,7 +71,7 @@ pub enum LocationModel {
     /// A robust local level plus a seasonal profile of `period` steps (robust additive
     /// Holt–Winters). Needs a warm-up of at least three periods.
     Seasonal {
-        /// The season length in time steps, at least 2.
+        /// The season length in time steps, 2 to [`MAX_PERIOD`].
         period: usize,
     },
     /// A robust autoregression with intercept on the last `lags` cleaned observations
@@ -90,15 +94,17 @@ impl LocationModel {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidCount`] for a seasonal `period < 2` or `lags` outside
-    /// `[1, MAX_LAGS]`.
+    /// [`Error::InvalidCount`] for a seasonal `period` outside `[2, MAX_PERIOD]` or
+    /// `lags` outside `[1, MAX_LAGS]`.
     pub fn validate(&self) -> Result<()> {
         match *self {
-            Self::Seasonal { period } if period < 2 => Err(Error::InvalidCount {
-                name: "period",
-                value: period,
-                expected: ">= 2",
-            }),
+            Self::Seasonal { period } if !(2..=MAX_PERIOD).contains(&period) => {
+                Err(Error::InvalidCount {
+                    name: "period",
+                    value: period,
+                    expected: "in [2, 2^30]",
+                })
+            }
             Self::Autoregressive { lags } if !(1..=MAX_LAGS).contains(&lags) => {
                 Err(Error::InvalidCount {
                     name: "lags",
@@ -115,7 +121,7 @@ impl LocationModel {
         match *self {
             Self::None => 1,
             Self::Level => 2,
-            Self::Seasonal { period } => 3 * period,
+            Self::Seasonal { period } => period.saturating_mul(3),
             Self::Autoregressive { lags } => 10 * (lags + 1),
             Self::Auto => 40,
         }
@@ -569,7 +575,8 @@ impl TryFrom<ArRepr> for Ar {
         crate::error::finite("centre", r.centre)?;
         crate::error::finite("intercept", r.intercept)?;
         let p = r.phi.len();
-        let mut history = Vec::with_capacity(r.capacity);
+        // Grown as it fills, like the residual window.
+        let mut history = Vec::with_capacity(r.capacity.min(4096).max(r.history.len()));
         history.extend_from_slice(&r.history);
         Ok(Self {
             centre: r.centre,
@@ -614,7 +621,8 @@ impl Ar {
             cleaned.push(last);
         }
         let keep = cleaned.len().min(capacity);
-        let mut history = Vec::with_capacity(capacity);
+        // Grown as it fills: the window may be far longer than the data.
+        let mut history = Vec::with_capacity(capacity.min(4096).max(keep));
         history.extend_from_slice(&cleaned[cleaned.len() - keep..]);
         let p = lags;
         let mut ar = Self {

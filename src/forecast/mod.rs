@@ -15,5 +15,5 @@ mod rolling;
 pub(crate) mod window;
 
 pub use config::ForecasterConfig;
-pub use location::{LocationModel, MAX_LAGS};
+pub use location::{LocationModel, MAX_LAGS, MAX_PERIOD};
 pub use rolling::{Backtest, Forecast, RollingForecaster, backtest};

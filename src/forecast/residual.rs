@@ -164,19 +164,20 @@ struct Scratch {
 }
 
 impl Scratch {
-    /// Room for a full window in every buffer, so that no refit allocates (a no-op
-    /// after the first call; restored models start with empty buffers).
-    fn reserve(&mut self, window: usize, bins: usize) {
+    /// Room for the whole window in every buffer, so that no part of a refit
+    /// allocates: a no-op once the window is full (restored models start with empty
+    /// buffers; while the window fills, the buffers grow with it).
+    fn reserve(&mut self, points: usize, bins: usize) {
         let room = |v: &mut Vec<f64>, n: usize| {
             if v.capacity() < n {
-                v.reserve_exact(n - v.len());
+                v.reserve(n - v.len());
             }
         };
         room(&mut self.probs, bins);
-        room(&mut self.excess, window);
-        room(&mut self.weights, window);
-        if self.sorted.capacity() < window {
-            self.sorted.reserve_exact(window - self.sorted.len());
+        room(&mut self.excess, points);
+        room(&mut self.weights, points);
+        if self.sorted.capacity() < points {
+            self.sorted.reserve(points - self.sorted.len());
         }
     }
 }
@@ -263,7 +264,7 @@ impl ResidualModel {
 
     /// Refits the body and both tails from the window.
     pub(crate) fn refit(&mut self) {
-        self.scratch.reserve(self.spec.window, self.spec.bins());
+        self.scratch.reserve(self.window.len(), self.spec.bins());
         self.since_refit = 0;
         self.version += 1;
         let Some((mut tau_l, mut tau_u)) = self.body() else {

@@ -75,10 +75,10 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
         let warmup = r.config.warmup_len();
         match &r.state {
             State::WarmingUp(w) => {
-                if w.buffer.len() > 4 * warmup {
+                if w.buffer.len() > warmup.saturating_mul(4) {
                     return Err(Error::LengthMismatch {
                         name: "warm-up buffer",
-                        expected: 4 * warmup,
+                        expected: warmup.saturating_mul(4),
                         got: w.buffer.len(),
                     });
                 }
@@ -254,7 +254,8 @@ impl RollingForecaster {
             config,
             steps: 0,
             state: State::WarmingUp(WarmUp {
-                buffer: Vec::with_capacity(4 * warmup),
+                // Grown as values arrive: a long warm-up may never be reached.
+                buffer: Vec::with_capacity(warmup.saturating_mul(4).min(4096)),
                 observed: 0,
             }),
         })
@@ -331,7 +332,7 @@ impl RollingForecaster {
             }
             State::WarmingUp(w) => {
                 let warmup = self.config.warmup_len();
-                if w.buffer.len() == 4 * warmup {
+                if w.buffer.len() == warmup.saturating_mul(4) {
                     if w.buffer[0].is_finite() {
                         w.observed -= 1;
                     }

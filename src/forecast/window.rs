@@ -35,6 +35,9 @@ const NIL: u32 = u32::MAX;
 /// The decay clock is renormalised once raw weights reach `2^RENORMALISE_AT`.
 const RENORMALISE_AT: f64 = 64.0;
 
+/// Slots allocated up front; beyond this the ring grows as it fills.
+const INITIAL_CAPACITY: usize = 4096;
+
 /// The largest supported window (slot indices are stored as `u32`).
 pub(crate) const MAX_WINDOW: usize = (u32::MAX - 1) as usize;
 
@@ -202,12 +205,15 @@ impl Window {
             Some(h) => 1.0 / crate::error::positive("half_life", h)?,
             None => 0.0,
         };
+        // The ring grows as it fills (a window may be configured far larger than the
+        // data it will ever see); once full it never allocates again.
+        let initial = capacity.min(INITIAL_CAPACITY);
         let mut w = Self {
             capacity,
             decay_rate,
             clock: 0.0,
-            values: Vec::with_capacity(capacity),
-            weights: Vec::with_capacity(capacity),
+            values: Vec::with_capacity(initial),
+            weights: Vec::with_capacity(initial),
             start: 0,
             len: 0,
             low: 0.0,
@@ -215,9 +221,9 @@ impl Window {
             inv_width: bins as f64,
             counts: vec![0.0; bins],
             members: vec![0; bins],
-            bin_of: Vec::with_capacity(capacity),
-            next: Vec::with_capacity(capacity),
-            prev: Vec::with_capacity(capacity),
+            bin_of: Vec::with_capacity(initial),
+            next: Vec::with_capacity(initial),
+            prev: Vec::with_capacity(initial),
             first: vec![NIL; bins],
             last: vec![NIL; bins],
         };
