@@ -186,6 +186,14 @@ impl Verdict {
 /// during the forecaster's warm-up. The detector's whole state serialises with serde,
 /// and a detector restored mid-stream produces bit-identical verdicts.
 ///
+/// # Missing and infinite values
+///
+/// NaN is a missing observation: its verdict has `missing` set and no p-value, time
+/// moves on (see [`RollingForecaster`]'s *Missing data*) and nothing is learned.
+/// `±∞` is an error ([`Error::InfiniteObservation`]) that leaves the detector
+/// unchanged. Finite values of any size are scored (a huge one gets a p-value at or
+/// near 0 and a score to match) and never make the state non-finite.
+///
 /// # Examples
 ///
 /// ```

@@ -55,6 +55,12 @@ fn configs() -> Vec<(&'static str, DetectorConfig)> {
         ("default", DetectorConfig::default()),
         ("level", DetectorConfig::default().forecaster(base.clone())),
         (
+            // Equal weights and a refit at every step: most refits keep a tail, on
+            // the strength of state that must survive the round trip.
+            "level, refit every step",
+            DetectorConfig::default().forecaster(base.clone().refit_every(1)),
+        ),
+        (
             "seasonal, decay, refit every step",
             DetectorConfig::default().forecaster(
                 base.clone()
