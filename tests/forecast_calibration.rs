@@ -135,6 +135,21 @@ fn seasonal_level_with_sbp_noise() {
     assert_calibrated("seasonal + SBP noise", &calibration(&config, &ys));
 }
 
+/// Refits at every step on an equal-weight window, where most refits keep a tail
+/// whose exceedances have not changed.
+#[test]
+fn seasonal_level_with_sbp_noise_refit_every_step() {
+    let ys = seasonal_with_sbp_noise(14);
+    let config = ForecasterConfig::default()
+        .window(1000)
+        .refit_every(1)
+        .location(LocationModel::Seasonal { period: 50 });
+    assert_calibrated(
+        "seasonal + SBP noise, refit every step",
+        &calibration(&config, &ys),
+    );
+}
+
 #[test]
 fn seasonal_level_chosen_automatically() {
     let ys = seasonal_with_sbp_noise(12);
