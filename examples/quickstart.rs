@@ -47,9 +47,10 @@ const PERIOD: usize = 24;
 /// Hours collected before the first forecast (ten days; the first injected anomaly is
 /// at hour 316).
 const WARMUP: usize = 240;
-/// Flag an hour when its two-sided tail probability is below this. Flagged hours are
-/// also kept out of the fit: with a much smaller risk, missed spikes enter the
-/// fitting window and fatten the fitted upper tail, which then hides later spikes.
+/// Flag an hour when its two-sided tail probability is below this. Hours below the
+/// detector's exclusion level (`max(risk, 1e-3)` by default) are also kept out of the
+/// fit, so that a smaller risk gives fewer alarms without letting spikes fatten the
+/// fitted upper tail (which would hide later spikes).
 const RISK: f64 = 1e-3;
 /// Quantile levels kept from the backtest: the 98 % and 90 % central intervals and
 /// the median.
