@@ -19,18 +19,7 @@ type Method<'a, D> = (&'static str, fn(&D, f64) -> f64, &'a [f64]);
 const BINS: [usize; 3] = [10, 100, 1000];
 
 fn sbp(bins: usize) -> SplicedBinnedPareto {
-    let logits: Vec<f64> = (0..bins)
-        .map(|k| -0.5 * ((k as f64 / bins as f64 - 0.45) / 0.12).powi(2))
-        .collect();
-    SplicedBinnedPareto::from_logits(
-        0.0,
-        10.0,
-        &logits,
-        0.05,
-        GeneralizedPareto::new(0.3, 0.5).unwrap(),
-        GeneralizedPareto::new(0.2, 0.8).unwrap(),
-    )
-    .unwrap()
+    tailcast::synthetic::reference_sbp(bins)
 }
 
 /// Points drawn from the distribution itself, so every region is visited in

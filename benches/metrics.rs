@@ -10,28 +10,17 @@ use ndarray::Array2;
 use rand::SeedableRng;
 use rand::distr::Distribution;
 use rand::rngs::StdRng;
+use tailcast::SplicedBinnedPareto;
 use tailcast::metrics::{
     Crps, PAPER_TAIL, Ties, ks_uniform, paper_quantile_levels, pp_score_from_quantiles,
 };
 use tailcast::synthetic::{PaperConfig, PaperOracle, paper_series};
-use tailcast::{GeneralizedPareto, SplicedBinnedPareto};
 
 const POINTS: usize = 1024;
 const BINS: [usize; 3] = [10, 100, 1000];
 
 fn sbp(bins: usize) -> SplicedBinnedPareto {
-    let logits: Vec<f64> = (0..bins)
-        .map(|k| -0.5 * ((k as f64 / bins as f64 - 0.45) / 0.12).powi(2))
-        .collect();
-    SplicedBinnedPareto::from_logits(
-        0.0,
-        10.0,
-        &logits,
-        0.05,
-        GeneralizedPareto::new(0.3, 0.5).unwrap(),
-        GeneralizedPareto::new(0.2, 0.8).unwrap(),
-    )
-    .unwrap()
+    tailcast::synthetic::reference_sbp(bins)
 }
 
 /// CRPS of an SBP with 10, 100 and 1,000 bins at observations drawn from it: the cost

@@ -34,18 +34,7 @@ fn ks_critical(n: usize) -> f64 {
 }
 
 fn sbp() -> SplicedBinnedPareto {
-    let logits: Vec<f64> = (0..100)
-        .map(|k| -0.5 * ((k as f64 - 45.0) / 12.0).powi(2))
-        .collect();
-    SplicedBinnedPareto::from_logits(
-        0.0,
-        10.0,
-        &logits,
-        0.05,
-        GeneralizedPareto::new(0.3, 0.5).unwrap(),
-        GeneralizedPareto::new(0.2, 0.8).unwrap(),
-    )
-    .unwrap()
+    tailcast::synthetic::reference_sbp(100)
 }
 
 #[test]

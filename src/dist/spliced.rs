@@ -474,18 +474,7 @@ mod tests {
     use super::*;
 
     fn example() -> SplicedBinnedPareto {
-        let logits: Vec<f64> = (0..100)
-            .map(|k| -0.5 * ((k as f64 - 45.0) / 12.0).powi(2))
-            .collect();
-        SplicedBinnedPareto::from_logits(
-            0.0,
-            10.0,
-            &logits,
-            0.05,
-            GeneralizedPareto::new(0.3, 0.5).unwrap(),
-            GeneralizedPareto::new(0.2, 0.8).unwrap(),
-        )
-        .unwrap()
+        crate::synthetic::reference_sbp(100)
     }
 
     #[test]

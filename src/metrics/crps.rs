@@ -332,27 +332,7 @@ pub fn crps_ensemble(samples: &mut [f64], y: f64) -> Result<f64> {
 /// # }
 /// ```
 pub fn mean_crps<D: Crps, I: IntoIterator<Item = (D, f64)>>(pairs: I) -> Result<f64> {
-    let mut sum = 0.0;
-    let mut n = 0usize;
-    for (index, (dist, y)) in pairs.into_iter().enumerate() {
-        if !y.is_finite() {
-            return Err(Error::NonFiniteValue {
-                name: "obs",
-                index,
-                value: y,
-            });
-        }
-        sum += dist.crps(y);
-        n += 1;
-    }
-    if n == 0 {
-        return Err(Error::TooFewObservations {
-            what: "a mean CRPS",
-            needed: 1,
-            got: 0,
-        });
-    }
-    Ok(sum / n as f64)
+    super::scores::mean_over_pairs(pairs, "a mean CRPS", |dist, y| dist.crps(y))
 }
 
 #[cfg(test)]

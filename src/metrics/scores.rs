@@ -231,6 +231,20 @@ where
     D: Continuous<f64, f64> + 'a,
     I: IntoIterator<Item = (&'a D, f64)>,
 {
+    mean_over_pairs(pairs, "a mean log score", |dist, y| -dist.ln_pdf(y))
+}
+
+/// The mean of `score(dist, y)` over (forecast, observation) pairs; every observation
+/// must be finite and there must be at least one pair (`what` names the mean in the
+/// error).
+pub(crate) fn mean_over_pairs<D, I>(
+    pairs: I,
+    what: &'static str,
+    score: impl Fn(D, f64) -> f64,
+) -> Result<f64>
+where
+    I: IntoIterator<Item = (D, f64)>,
+{
     let mut sum = 0.0;
     let mut n = 0usize;
     for (index, (dist, y)) in pairs.into_iter().enumerate() {
@@ -241,12 +255,12 @@ where
                 value: y,
             });
         }
-        sum -= dist.ln_pdf(y);
+        sum += score(dist, y);
         n += 1;
     }
     if n == 0 {
         return Err(Error::TooFewObservations {
-            what: "a mean log score",
+            what,
             needed: 1,
             got: 0,
         });

@@ -10,10 +10,12 @@ mod anomalies;
 mod level;
 mod oracle;
 mod paper;
+mod reference;
 mod samplers;
 
 pub use anomalies::{AnomalyConfig, Direction};
 pub use level::{LevelSeries, local_level, random_walk, seasonal_series};
 pub use oracle::{OracleStep, PaperNoise, PaperOracle};
 pub use paper::{PaperConfig, PaperDatasets, PaperSeries, Spike, paper_datasets, paper_series};
+pub use reference::reference_sbp;
 pub use samplers::{sample, sample_into};
