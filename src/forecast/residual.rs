@@ -51,6 +51,10 @@
 //! maximum, the exponential fit. (On a window of a few dozen exceedances of a
 //! light-tailed law the unconstrained estimate often puts the tail's end point at the
 //! largest exceedance, and the next, slightly larger value would get probability 0.)
+//! With a bound `c` on the shape, an estimate above it is replaced by the maximum
+//! of the likelihood over the admissible shapes (`[0, c]`, or `[-1, c]` with bounded
+//! tails), usually on the edge `ξ = c` with its own scale; should that fit fail, the
+//! tail is the exponential fit.
 //! With fewer exceedances, or if the fit fails (for
 //! example when all the exceedances are equal), the tail is the exponential law with
 //! the exceedances' weighted mean as its scale (the `ξ = 0` maximum-likelihood fit);
@@ -61,6 +65,7 @@ use serde::{Deserialize, Serialize};
 
 use super::window::Window;
 use crate::error::{Error, Result};
+use crate::fit::constrained::fit_max_shape;
 use crate::fit::{BodyEstimator, Bounds, SbpConfig};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
@@ -73,6 +78,10 @@ pub(crate) struct ResidualSpec {
     pub(crate) refit_every: usize,
     /// Keep fitted shapes below 0 (finite endpoints) instead of flooring them at 0.
     pub(crate) bounded_tails: bool,
+    /// The bound on the shapes, if any (absent in models saved before it existed:
+    /// then none, as they were fitted).
+    #[serde(default)]
+    pub(crate) max_shape: Option<f64>,
 }
 
 impl ResidualSpec {
@@ -421,7 +430,16 @@ impl ResidualModel {
                     shape: est.shape,
                     scale: est.scale,
                 });
-                if est.shape >= 0.0 || self.spec.bounded_tails {
+                if let Some(c) = self.spec.max_shape
+                    && est.shape > c
+                {
+                    // The maximum over the admissible shapes, on the edge ξ = c
+                    // unless the likelihood has a higher local maximum below it.
+                    let floor = !self.spec.bounded_tails;
+                    if let Ok(bounded) = fit_max_shape(&s.excess, weights, c, floor) {
+                        return (bounded.dist(), next);
+                    }
+                } else if est.shape >= 0.0 || self.spec.bounded_tails {
                     return (est.dist(), next);
                 }
                 // Floored at ξ = 0: for a likelihood unimodal in ξ the constrained
@@ -622,6 +640,7 @@ mod tests {
             half_life: None,
             refit_every: 1,
             bounded_tails: false,
+            max_shape: None,
         }
     }
 
