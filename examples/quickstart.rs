@@ -28,7 +28,6 @@ mod svg;
 use std::error::Error;
 use std::time::Instant;
 
-use ndarray::s;
 use tailcast::metrics::{
     PAPER_TAIL, PpScore, central_interval_coverage, paper_quantile_levels, pp_score_from_pit,
 };
@@ -92,11 +91,13 @@ fn run() -> Result<(), Box<dyn Error>> {
         .first_forecast
         .ok_or("the series ended during the warm-up")?;
 
-    // 2. Calibration of those forecasts: PIT values should be uniform.
-    let pit: Vec<f64> = bt.pit.iter().copied().filter(|u| !u.is_nan()).collect();
+    // 2. Calibration of those forecasts (the scored rows, after the warm-up): PIT
+    //    values should be uniform.
+    let scored = bt.scored();
+    let pit: Vec<f64> = scored.pit.iter().copied().filter(|u| !u.is_nan()).collect();
     let levels = paper_quantile_levels();
     let pp = pp_score_from_pit(&pit, &levels, PAPER_TAIL)?;
-    let quantiles = bt.quantiles.slice(s![first.., ..]);
+    let quantiles = scored.quantiles;
     let coverage_90 = central_interval_coverage(&log_values[first..], quantiles, &LEVELS, 0.90)?;
     let coverage_98 = central_interval_coverage(&log_values[first..], quantiles, &LEVELS, 0.98)?;
 

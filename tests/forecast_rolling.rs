@@ -221,6 +221,56 @@ fn backtest_rows_are_the_forecasts_made_before_each_value() {
 }
 
 #[test]
+fn backtest_locations_residuals_and_the_scored_part() {
+    let mut ys = noisy(600, 16);
+    ys[450] = f64::NAN;
+    let config = ForecasterConfig::default()
+        .window(200)
+        .location(LocationModel::Seasonal { period: 10 });
+    let levels = [0.05, 0.95];
+    let bt = backtest(&config, &ys, &levels).unwrap();
+    assert!(bt.location[199].is_nan() && bt.residual[199].is_nan());
+    let mut f = RollingForecaster::new(config).unwrap();
+    for (t, &y) in ys.iter().enumerate() {
+        if t >= 200 {
+            let m = f.forecast().unwrap().location();
+            assert_eq!(bt.location[t].to_bits(), m.to_bits(), "t = {t}");
+            if y.is_nan() {
+                assert!(bt.residual[t].is_nan());
+            } else {
+                assert_eq!(bt.residual[t], y - m);
+            }
+        }
+        f.observe(y).unwrap();
+    }
+    // The scored part: the same numbers from the first forecast on, no warm-up NaN.
+    let scored = bt.scored();
+    assert_eq!(scored.start, 200);
+    assert_eq!(scored.quantiles.dim(), (400, 2));
+    for (view, full) in [
+        (scored.pit, &bt.pit),
+        (scored.log_score, &bt.log_score),
+        (scored.location, &bt.location),
+        (scored.residual, &bt.residual),
+    ] {
+        assert_eq!(view.len(), 400);
+        for (i, v) in view.iter().enumerate() {
+            assert_eq!(v.to_bits(), full[200 + i].to_bits());
+        }
+    }
+    assert_eq!(scored.quantiles.row(0), bt.quantiles.row(200));
+    let nan = scored.pit.iter().filter(|u| u.is_nan()).count();
+    assert_eq!(nan, 1, "only the missing observation");
+    // No forecast at all: empty views starting at the end.
+    let short = backtest(&ForecasterConfig::default().window(200), &ys[..50], &levels).unwrap();
+    let none = short.scored();
+    assert_eq!(
+        (none.start, none.pit.len(), none.quantiles.dim()),
+        (50, 0, (0, 2))
+    );
+}
+
+#[test]
 fn refit_now_and_versions() {
     let mut f =
         RollingForecaster::new(ForecasterConfig::default().window(100).refit_every(1000)).unwrap();

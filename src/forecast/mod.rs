@@ -16,4 +16,4 @@ pub(crate) mod window;
 
 pub use config::{DEFAULT_MAX_TAIL_SHAPE, ForecasterConfig};
 pub use location::{LocationModel, MAX_LAGS, MAX_PERIOD};
-pub use rolling::{Backtest, Forecast, RollingForecaster, backtest};
+pub use rolling::{Backtest, Forecast, RollingForecaster, ScoredBacktest, backtest};

@@ -1,6 +1,6 @@
 //! The rolling one-step-ahead forecaster.
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
@@ -528,6 +528,8 @@ impl RollingForecaster {
         let mut quantiles = Array2::from_elem((n, levels.len()), f64::NAN);
         let mut pit = vec![f64::NAN; n];
         let mut log_score = vec![f64::NAN; n];
+        let mut location = vec![f64::NAN; n];
+        let mut residual = vec![f64::NAN; n];
         let mut first = None;
         for (t, &y) in ys.iter().enumerate() {
             if let Ok(f) = self.forecast() {
@@ -538,6 +540,8 @@ impl RollingForecaster {
                 }
                 pit[t] = f.cdf(y);
                 log_score[t] = f.ln_pdf(y);
+                location[t] = f.location();
+                residual[t] = y - f.location();
             }
             self.observe(y)?;
         }
@@ -545,6 +549,8 @@ impl RollingForecaster {
             quantiles,
             pit: pit.into(),
             log_score: log_score.into(),
+            location: location.into(),
+            residual: residual.into(),
             first_forecast: first,
         })
     }
@@ -581,18 +587,77 @@ fn type7_quantile(sorted: &[f64], p: f64) -> f64 {
 /// [`backtest`] returns.
 ///
 /// Row `t` is the forecast made *before* `y_t` was seen. Rows before the first
-/// forecast (the warm-up) are NaN, and so are the PIT value and log score of a missing
-/// observation.
+/// forecast (the warm-up) are NaN, and so are the PIT value, log score and residual
+/// of a missing observation. [`scored`](Self::scored) gives the rows from the first
+/// forecast on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backtest {
     /// Predictive quantiles, `n × levels`.
     pub quantiles: Array2<f64>,
     /// PIT values `F_t(y_t)`: uniform on (0, 1) for a calibrated forecaster.
-    pub pit: ndarray::Array1<f64>,
+    pub pit: Array1<f64>,
     /// Log scores `ln f_t(y_t)` (log predictive density; higher is better).
-    pub log_score: ndarray::Array1<f64>,
+    pub log_score: Array1<f64>,
+    /// The location model's prediction for step `t`, which the residual distribution
+    /// is centred on.
+    pub location: Array1<f64>,
+    /// The one-step residuals `y_t - location_t`.
+    pub residual: Array1<f64>,
     /// The index of the first forecast, `None` if the series ended in the warm-up.
     pub first_forecast: Option<usize>,
+}
+
+/// The scored part of a [`Backtest`]: views of its rows from the first forecast on,
+/// without the warm-up's NaN rows (a missing observation still has a NaN PIT value,
+/// log score and residual). What [`Backtest::scored`] returns.
+#[derive(Debug, Clone, Copy)]
+pub struct ScoredBacktest<'a> {
+    /// The index in the series of the first row (the first forecast; the series'
+    /// length if there was none).
+    pub start: usize,
+    /// Predictive quantiles, one row per scored step.
+    pub quantiles: ArrayView2<'a, f64>,
+    /// PIT values.
+    pub pit: ArrayView1<'a, f64>,
+    /// Log scores.
+    pub log_score: ArrayView1<'a, f64>,
+    /// Locations.
+    pub location: ArrayView1<'a, f64>,
+    /// Residuals `y - location`.
+    pub residual: ArrayView1<'a, f64>,
+}
+
+impl Backtest {
+    /// The rows from the first forecast on (all empty if the series ended in the
+    /// warm-up): row `i` of each view is step `start + i` of the series.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// use tailcast::{ForecasterConfig, backtest};
+    /// let ys: Vec<f64> = (0..300).map(|t| ((t * 7919) % 1009) as f64 / 1009.0).collect();
+    /// let bt = backtest(&ForecasterConfig::default().window(100), &ys, &[0.1, 0.9])?;
+    /// let scored = bt.scored();
+    /// assert_eq!((scored.start, scored.pit.len()), (100, 200));
+    /// assert!(scored.pit.iter().all(|u| (0.0..=1.0).contains(u)));
+    /// let (y, r, m) = (ys[150], scored.residual[50], scored.location[50]);
+    /// assert!((y - (m + r)).abs() < 1e-12);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn scored(&self) -> ScoredBacktest<'_> {
+        let start = self.first_forecast.unwrap_or(self.pit.len());
+        let rows = Slice::from(start..);
+        ScoredBacktest {
+            start,
+            quantiles: self.quantiles.slice_axis(Axis(0), rows),
+            pit: self.pit.slice_axis(Axis(0), rows),
+            log_score: self.log_score.slice_axis(Axis(0), rows),
+            location: self.location.slice_axis(Axis(0), rows),
+            residual: self.residual.slice_axis(Axis(0), rows),
+        }
+    }
 }
 
 /// Runs a fresh forecaster with `config` over `ys` and returns, for every time step,
