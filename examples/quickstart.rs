@@ -33,7 +33,7 @@ use tailcast::metrics::{
 };
 use tailcast::{
     AnomalyDetector, Backtest, DetectorConfig, ForecasterConfig, LocationModel, SbpConfig, SbpFit,
-    SplicedBinnedPareto, Verdict, backtest,
+    Side, SplicedBinnedPareto, Verdict, backtest,
 };
 
 use svg::{Marker, Panel, Stroke, Swatch};
@@ -236,11 +236,7 @@ fn print_anomalies(series: &Series, verdicts: &[Verdict]) {
             series.value[t],
             v.p_value,
             v.score,
-            if series.value[t].ln() > v.location {
-                "high"
-            } else {
-                "low"
-            },
+            if v.side == Side::Upper { "high" } else { "low" },
             if series.injected[t] { "yes" } else { "no" }
         );
     }

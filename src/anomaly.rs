@@ -202,6 +202,14 @@ pub struct Verdict {
     pub upper: f64,
     /// The forecast's location (NaN while warming up).
     pub location: f64,
+    /// The tail the p-value was measured in: [`Side::Upper`] for an observation on
+    /// the high side, [`Side::Lower`] on the low side. A one-sided detector always
+    /// measures its own tail; a two-sided one the nearer tail (`Lower` when
+    /// `P(Y <= y) < P(Y >= y)`, else `Upper`), so for an alarm it says whether the
+    /// value was too high or too low. [`Side::TwoSided`] when nothing was scored
+    /// (warm-up, missing value).
+    #[serde(default)]
+    pub side: Side,
     /// No forecast existed yet: the detector is still collecting its warm-up.
     pub warming_up: bool,
     /// The observation was missing (NaN).
@@ -221,6 +229,7 @@ impl Verdict {
             lower: f64::NEG_INFINITY,
             upper: f64::INFINITY,
             location,
+            side: Side::TwoSided,
             warming_up,
             missing,
             excluded: false,
@@ -365,11 +374,17 @@ impl AnomalyDetector {
             self.band = band(forecast.residual(), self.config.side, self.config.risk);
             self.band_version = version;
         }
-        let ln_p = match self.config.side {
-            Side::Upper => forecast.ln_sf(y),
-            Side::Lower => forecast.ln_cdf(y),
+        let (ln_p, side) = match self.config.side {
+            Side::Upper => (forecast.ln_sf(y), Side::Upper),
+            Side::Lower => (forecast.ln_cdf(y), Side::Lower),
             Side::TwoSided => {
-                (std::f64::consts::LN_2 + forecast.ln_cdf(y).min(forecast.ln_sf(y))).min(0.0)
+                let (ln_cdf, ln_sf) = (forecast.ln_cdf(y), forecast.ln_sf(y));
+                let (nearer, side) = if ln_cdf < ln_sf {
+                    (ln_cdf, Side::Lower)
+                } else {
+                    (ln_sf, Side::Upper)
+                };
+                ((std::f64::consts::LN_2 + nearer).min(0.0), side)
             }
         };
         let p_value = ln_p.exp();
@@ -391,6 +406,7 @@ impl AnomalyDetector {
             lower: location + self.band.0,
             upper: location + self.band.1,
             location,
+            side,
             warming_up: false,
             missing: false,
             excluded: exclude,

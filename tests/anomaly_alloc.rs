@@ -6,7 +6,7 @@ use rand::distr::Distribution;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::Normal;
-use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Verdict};
+use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Side, Verdict};
 
 #[path = "common/counting_alloc.rs"]
 mod counting_alloc;
@@ -63,6 +63,7 @@ fn update_allocates_nothing_once_warm() {
             lower: 0.0,
             upper: 0.0,
             location: 0.0,
+            side: Side::TwoSided,
             warming_up: false,
             missing: false,
             excluded: false,

@@ -312,3 +312,75 @@ fn sides_and_band() {
         assert!((high.score + high.p_value.log10()).abs() < 1e-9);
     }
 }
+
+/// Every scored verdict names the tail its p-value was measured in: a one-sided
+/// detector its own, a two-sided one the nearer tail (the one with the smaller
+/// probability), so a two-sided alarm says whether the value was too high or too
+/// low. Unscored verdicts (warm-up, missing) name none.
+#[test]
+fn verdicts_name_the_tail_of_their_p_value() {
+    let mut rng = StdRng::seed_from_u64(700);
+    let noise = StudentT::new(3.0).unwrap();
+    let mut ys: Vec<f64> = (0..4000).map(|_| noise.sample(&mut rng)).collect();
+    for t in (1000..4000).step_by(97) {
+        ys[t] += if t % 2 == 0 { 15.0 } else { -15.0 };
+    }
+    ys[2000] = f64::NAN;
+    for side in [Side::Upper, Side::Lower, Side::TwoSided] {
+        let config = DetectorConfig::default()
+            .side(side)
+            .forecaster(ForecasterConfig::default().window(500));
+        let mut d = AnomalyDetector::new(config).unwrap();
+        let (mut high, mut low) = (0, 0);
+        for &y in &ys {
+            let forecast = d.forecaster().forecast().ok().map(|f| (f.cdf(y), f.sf(y)));
+            let v = d.update(y).unwrap();
+            let Some((cdf, sf)) = forecast.filter(|_| !y.is_nan()) else {
+                assert!(v.warming_up || v.missing);
+                assert_eq!(v.side, Side::TwoSided);
+                continue;
+            };
+            match side {
+                Side::TwoSided => {
+                    let nearer = if cdf < sf { Side::Lower } else { Side::Upper };
+                    // Deep in the tails the two are far apart; near the median the
+                    // log-scale comparison may round differently.
+                    if (cdf - sf).abs() > 1e-9 {
+                        assert_eq!(v.side, nearer, "y = {y}: cdf {cdf}, sf {sf}");
+                    }
+                }
+                one => assert_eq!(v.side, one),
+            }
+            if v.is_anomaly {
+                // Alarms are on the side of the value: the spikes are ±15.
+                let sign = if y > v.location {
+                    Side::Upper
+                } else {
+                    Side::Lower
+                };
+                assert_eq!(v.side, sign, "{v:?}");
+                if sign == Side::Upper {
+                    high += 1;
+                } else {
+                    low += 1;
+                }
+            }
+        }
+        // Verdicts saved before the field existed read back with no tail (a
+        // two-sided verdict: a one-sided band has an infinite end, which JSON cannot
+        // hold).
+        if side == Side::TwoSided {
+            let v = d.update(30.0).unwrap();
+            let mut json = serde_json::to_value(v).unwrap();
+            assert_eq!(json["side"], serde_json::json!("Upper"));
+            json.as_object_mut().unwrap().remove("side");
+            let old: tailcast::Verdict = serde_json::from_value(json).unwrap();
+            assert_eq!(old.side, Side::TwoSided);
+        }
+        match side {
+            Side::Upper => assert!(high >= 14 && low == 0, "{high} {low}"),
+            Side::Lower => assert!(low >= 14 && high == 0, "{high} {low}"),
+            Side::TwoSided => assert!(high >= 14 && low >= 14, "{high} {low}"),
+        }
+    }
+}

@@ -45,8 +45,8 @@ fn same(a: &Verdict, b: &Verdict) -> bool {
         )
     };
     bits(a) == bits(b)
-        && (a.is_anomaly, a.warming_up, a.missing, a.excluded)
-            == (b.is_anomaly, b.warming_up, b.missing, b.excluded)
+        && (a.is_anomaly, a.warming_up, a.missing, a.excluded, a.side)
+            == (b.is_anomaly, b.warming_up, b.missing, b.excluded, b.side)
 }
 
 fn configs() -> Vec<(&'static str, DetectorConfig)> {
