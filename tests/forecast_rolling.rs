@@ -270,6 +270,64 @@ fn backtest_locations_residuals_and_the_scored_part() {
     );
 }
 
+/// The residual window: the last `window` residuals of observed (and, in a
+/// detector, not excluded) steps, with their relative decay weights.
+#[test]
+fn the_residual_window_is_exposed_with_its_weights() {
+    let mut ys = noisy(700, 17);
+    ys[650] = f64::NAN;
+    let config = ForecasterConfig::default().window(200);
+    let mut f = RollingForecaster::new(config.clone()).unwrap();
+    assert_eq!(f.residuals().len(), 0);
+    assert_eq!(f.residual_weights().len(), 0);
+    let bt = f.backtest(&ys, &[0.5]).unwrap();
+    let expected: Vec<f64> = bt
+        .residual
+        .iter()
+        .copied()
+        .filter(|r| !r.is_nan())
+        .collect();
+    let expected = &expected[expected.len() - 200..];
+    let got: Vec<f64> = f.residuals().collect();
+    assert_eq!(got.len(), 200);
+    for (a, b) in got.iter().zip(expected) {
+        assert_eq!(a.to_bits(), b.to_bits());
+    }
+    assert!(f.residual_weights().all(|w| w == 1.0));
+
+    // A detector keeps excluded points out of the window.
+    let mut spiky = noisy(700, 18);
+    for t in (300..700).step_by(50) {
+        spiky[t] += 30.0;
+    }
+    let mut d = tailcast::AnomalyDetector::new(
+        tailcast::DetectorConfig::default().forecaster(config.clone()),
+    )
+    .unwrap();
+    let verdicts = d.score(&spiky).unwrap();
+    let learned: Vec<f64> = verdicts
+        .iter()
+        .zip(&spiky)
+        .filter(|(v, _)| !v.warming_up && !v.missing && !v.excluded)
+        .map(|(v, y)| y - v.location)
+        .collect();
+    let window: Vec<f64> = d.forecaster().residuals().collect();
+    assert_eq!(window, learned[learned.len() - 200..]);
+    assert!(verdicts.iter().filter(|v| v.excluded).count() >= 8);
+
+    // With decay the weights halve every half-life, counted in window positions.
+    let mut f = RollingForecaster::new(config.half_life(50.0)).unwrap();
+    for &y in &ys {
+        f.observe(y).unwrap();
+    }
+    let weights: Vec<f64> = f.residual_weights().collect();
+    assert_eq!(weights.len(), 200);
+    for (i, w) in weights.iter().enumerate() {
+        let age = (199 - i) as f64;
+        assert!((w - (-age / 50.0).exp2()).abs() < 1e-12, "{i}: {w}");
+    }
+}
+
 #[test]
 fn refit_now_and_versions() {
     let mut f =

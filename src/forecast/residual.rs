@@ -259,6 +259,11 @@ impl ResidualModel {
         self.window.len()
     }
 
+    /// The window of residuals.
+    pub(crate) fn window(&self) -> &Window {
+        &self.window
+    }
+
     /// Adds a finite residual; refits when the schedule says so.
     #[inline]
     pub(crate) fn push(&mut self, r: f64) {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::config::ForecasterConfig;
 use super::location::{Location, LocationModel};
 use super::residual::ResidualModel;
+use super::window::Window;
 use crate::SplicedBinnedPareto;
 use crate::error::{Error, Result};
 
@@ -290,6 +291,61 @@ impl RollingForecaster {
         match &self.state {
             State::Running(r) => r.residuals.len(),
             State::WarmingUp(_) => 0,
+        }
+    }
+
+    /// The residuals `y - location` in the window the residual SBP is fitted on,
+    /// oldest first (none during the warm-up). Missing and excluded observations are
+    /// not in the window. With [`residual_weights`](Self::residual_weights) they are
+    /// what a refit with standard errors needs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// use tailcast::{ForecasterConfig, RollingForecaster, SbpConfig, SplicedBinnedPareto};
+    ///
+    /// let config = ForecasterConfig::default().window(500).half_life(500.0);
+    /// let mut f = RollingForecaster::new(config)?;
+    /// for t in 0..800 {
+    ///     // Heavy-tailed both ways: a symmetric Pareto-like transform of a uniform.
+    ///     let u = ((t as f64 + 0.5) * 0.618_033_988_75).fract() - 0.5;
+    ///     f.observe(u.signum() * ((1.0 - 2.0 * u.abs()).powf(-0.25) - 1.0))?;
+    /// }
+    /// let residuals: Vec<f64> = f.residuals().collect();
+    /// let weights: Vec<f64> = f.residual_weights().collect();
+    /// assert_eq!((residuals.len(), weights.len()), (500, 500));
+    /// assert_eq!(weights[499], 1.0); // the newest; the oldest is 499 steps older
+    /// assert!((weights[0] - (-499.0f64 / 500.0).exp2()).abs() < 1e-12);
+    /// let config = SbpConfig::default().pseudo_count(0.0);
+    /// let fit = SplicedBinnedPareto::fit_weighted(&residuals, &weights, &config)?;
+    /// assert!(fit.upper.shape_se.is_some() && fit.upper.scale_se.is_some());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn residuals(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        let window = self.residual_window();
+        let n = window.map_or(0, Window::len);
+        (0..n).map(move |i| window.map_or(f64::NAN, |w| w.point(i).0))
+    }
+
+    /// The weights of [`residuals`](Self::residuals) in the fit, relative to the
+    /// newest residual's: `2^(-age / half_life)` with a
+    /// [`half_life`](ForecasterConfig::half_life), all 1 without.
+    pub fn residual_weights(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        let window = self.residual_window();
+        let n = window.map_or(0, Window::len);
+        let newest = match window {
+            Some(w) if n > 0 => w.point(n - 1).1,
+            _ => 1.0,
+        };
+        (0..n).map(move |i| window.map_or(1.0, |w| w.point(i).1 / newest))
+    }
+
+    fn residual_window(&self) -> Option<&Window> {
+        match &self.state {
+            State::Running(r) => Some(r.residuals.window()),
+            State::WarmingUp(_) => None,
         }
     }
 

@@ -374,10 +374,14 @@ impl Window {
 
     /// The points (value, raw weight), oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        (0..self.len).map(move |i| {
-            let slot = (self.start + i) % self.capacity;
-            (self.values[slot], self.weights[slot])
-        })
+        (0..self.len).map(move |i| self.point(i))
+    }
+
+    /// The `i`-th point (value, raw weight), oldest first; `i < len()`.
+    #[inline]
+    pub(crate) fn point(&self, i: usize) -> (f64, f64) {
+        let slot = (self.start + i) % self.capacity;
+        (self.values[slot], self.weights[slot])
     }
 
     /// Moves the grid to `[low, high]` and recounts: O(W + bins).
