@@ -32,6 +32,12 @@ pub enum Side {
 /// | [`exclusion_risk`](Self::exclusion_risk) | `max(risk, 1e-3)` | how extreme: p-value below this |
 /// | [`max_excluded_run`](Self::max_excluded_run) | 25 | but admit a run of exclusions longer than this |
 ///
+/// Each setting is read back by a getter named after it: [`forecaster_config`](Self::forecaster_config),
+/// [`risk_level`](Self::risk_level), [`tail_side`](Self::tail_side),
+/// [`excludes_anomalies`](Self::excludes_anomalies),
+/// [`exclusion_level`](Self::exclusion_level) (the default resolved) and
+/// [`max_excluded_run_len`](Self::max_excluded_run_len).
+///
 /// # Examples
 ///
 /// ```
@@ -147,6 +153,18 @@ impl DetectorConfig {
     /// The side.
     pub fn tail_side(&self) -> Side {
         self.side
+    }
+
+    /// Whether extreme observations are kept out of the fit (see
+    /// [`exclude_anomalies`](Self::exclude_anomalies)).
+    pub fn excludes_anomalies(&self) -> bool {
+        self.exclude_anomalies
+    }
+
+    /// The longest run of consecutive exclusions (see
+    /// [`max_excluded_run`](Self::max_excluded_run)).
+    pub fn max_excluded_run_len(&self) -> usize {
+        self.max_excluded_run
     }
 
     /// The p-value below which observations are kept out of the fit (the default

@@ -28,6 +28,24 @@ fn defaults_are_valid_and_documented() {
     d.validate().unwrap();
     assert_eq!(d.risk_level(), 1e-3);
     assert_eq!(d.tail_side(), tailcast::Side::TwoSided);
+    assert!(d.excludes_anomalies());
+    assert_eq!(d.exclusion_level(), 1e-3);
+    assert_eq!(d.max_excluded_run_len(), 25);
+    assert_eq!(d.forecaster_config(), &ForecasterConfig::default());
+    // Every setter is read back by its getter.
+    let set = DetectorConfig::default()
+        .forecaster(ForecasterConfig::default().window(77))
+        .risk(1e-4)
+        .side(tailcast::Side::Upper)
+        .exclude_anomalies(false)
+        .exclusion_risk(5e-3)
+        .max_excluded_run(3);
+    assert_eq!(set.forecaster_config().window_len(), 77);
+    assert_eq!(set.risk_level(), 1e-4);
+    assert_eq!(set.tail_side(), tailcast::Side::Upper);
+    assert!(!set.excludes_anomalies());
+    assert_eq!(set.exclusion_level(), 5e-3);
+    assert_eq!(set.max_excluded_run_len(), 3);
     // Small windows warm up on at least 20 values; models raise the warm-up.
     assert_eq!(ForecasterConfig::default().window(5).warmup_len(), 20);
     let seasonal = ForecasterConfig::default()
