@@ -4,12 +4,14 @@
 //! likelihood in `θ = ξ/σ` (see `profile.rs`), which is maximised by a safeguarded
 //! Newton iteration (bisection whenever a step leaves the current bracket or fails to
 //! shrink it), started from the method-of-moments estimate or from a caller's warm
-//! start. A branch-and-bound scan then proves (up to the resolution stated on
-//! [`GpdFitter::global`]) that no other local maximum of the profile is higher, and the
-//! boundary `ξ = -1` is compared explicitly.
+//! start. A branch and bound over the whole profile then proves (within the
+//! tolerance stated on [`GpdFitter::global`]) that no other point of the profile is
+//! higher, climbing to any higher local maximum it finds, and the boundary `ξ = -1`
+//! is compared explicitly.
 
 use serde::{Deserialize, Serialize};
 
+use super::bounds::{self, Scale};
 use super::profile::{self, ProfilePoint};
 use super::sample::Sample;
 use crate::GeneralizedPareto;
@@ -31,9 +33,9 @@ use crate::error::{Error, Result};
 ///   three passes over the data.
 ///
 /// Both take optional frequency weights, allocate nothing and return a `Copy`
-/// [`GpdEstimate`]. With [`global(true)`](Self::global) (the default) a scan of the
-/// whole profile follows the local search; turn it off for the hot path of a rolling
-/// refit that starts from the previous step's optimum.
+/// [`GpdEstimate`]. With [`global(true)`](Self::global) (the default) a certified
+/// search of the whole profile follows the local one; turn it off for the hot path
+/// of a rolling refit that starts from the previous step's optimum.
 ///
 /// # Examples
 ///
@@ -49,7 +51,7 @@ use crate::error::{Error, Result};
 /// let est = fitter.fit(&x, None)?;
 /// assert!((est.shape - 0.25).abs() < 0.05 && (est.scale - 2.0).abs() < 0.1);
 ///
-/// // A refit after one new point, warm-started and without the global scan.
+/// // A refit after one new point, warm-started and without the global search.
 /// let mut y = x.clone();
 /// y[0] = 7.5;
 /// let fast = GpdFitter::default().global(false);
@@ -66,7 +68,7 @@ pub struct GpdFitter {
 }
 
 impl Default for GpdFitter {
-    /// At most 200 profile evaluations, tolerance `1e-15`, global scan on.
+    /// At most 200 profile evaluations, tolerance `1e-15`, global search on.
     fn default() -> Self {
         Self {
             max_iterations: 200,
@@ -151,18 +153,25 @@ impl GpdFitter {
         self
     }
 
-    /// Whether to scan the whole profile for a higher local maximum after the local
-    /// search (default `true`).
+    /// Whether to certify that the fit is the global maximum (default `true`).
     ///
-    /// The profile likelihood can have two local maxima: data whose smallest values
-    /// are many orders of magnitude below the largest can produce a second one at a
-    /// very large shape. The scan splits the admissible range of `θ` into intervals,
-    /// bounds the profile on each from the concavity of `ξ(θ)` and the convexity of
-    /// `σ(θ)`, refines every interval where the score changes sign, and discards an
-    /// interval once its bound is below the best value found. Intervals are not split
-    /// below a width of `1e-3` in `ln(1 + θ max x)`, and the interval holding the
-    /// local solution counts as resolved. Off, the fit returns the local maximum
-    /// reached from the start (the right choice for warm-started rolling refits).
+    /// The profile likelihood can have several local maxima (data in clusters many
+    /// orders of magnitude apart commonly produce them), and a local climb ends on
+    /// whichever it reaches first. With the global search on, a branch and bound
+    /// covers the whole range of `θ`: it bounds the profile on each interval between
+    /// two evaluated points from their exact values and derivatives (the concavity of
+    /// `ξ(θ)`, the convexity of `σ(θ)` and related facts, each proved in the source),
+    /// discards the interval when the bound is not above the best value found,
+    /// climbs to every local maximum it cannot rule out, and splits everything else.
+    ///
+    /// The guarantee: the returned log-likelihood is at least the supremum of the
+    /// log-likelihood over `ξ >= -1`, `σ > 0` minus `1e-12 (1 + |l|)`, up to the
+    /// rounding of the profile evaluations (about `n ε` in the sum of logarithms),
+    /// with two limits on the range searched: intervals narrower than
+    /// `1e-9 (1 + |v|)` in `v = ln(1 + θ max x)` are not split further, and `v` is
+    /// searched up to 700 (`θ max x` up to about `1e304`). The maximum at `ξ = -1`
+    /// is compared explicitly. Off, the fit returns the local maximum reached from
+    /// the start (the right choice for warm-started rolling refits).
     pub fn global(mut self, on: bool) -> Self {
         self.global = on;
         self
@@ -212,19 +221,14 @@ impl GpdFitter {
     }
 
     fn run(&self, sample: &mut Sample<'_>, v0: f64) -> Result<GpdEstimate> {
-        let mut search = Search {
-            sample,
-            tolerance: self.tolerance,
-            max_iterations: self.max_iterations,
-            iterations: 0,
-        };
+        let mut search = Search::new(sample, self);
         let local = search.local_max(v0, f64::NEG_INFINITY, f64::INFINITY)?;
         let mut best = match local {
             Local::Interior(p) => Some(p),
             Local::Boundary => None,
         };
         if self.global {
-            search.scan(&mut best)?;
+            search.global(&mut best)?;
         }
         let sample = &*search.sample;
         let boundary_ll = -sample.total * sample.x_max.ln();
@@ -284,32 +288,111 @@ enum Local {
 
 /// Newton steps in `v` larger than this are cut (bisection or expansion instead).
 const MAX_STEP: f64 = 4.0;
-/// Grid step of the global scan in `v = ln(1 + θ max x)`.
-const SCAN_STEP: f64 = 1.0;
-/// First node of the global scan (`θ max x = e^-2 - 1`), from which it sweeps both ways.
-const SCAN_START: f64 = -2.0;
-/// Beyond this `v`, `θ max x = e^v - 1` is ~1e304: the profile cannot rise there.
+/// Beyond this `v`, `θ max x = e^v - 1` is ~1e304: the search stops there.
 const V_MAX: f64 = 700.0;
+/// Evaluated points kept for the global search.
+const NODES: usize = 64;
+/// An interval is discarded once its bound is at most `best + TAU (1 + |best|)`.
+const TAU: f64 = 1e-12;
+/// Intervals narrower than this in `v` (relative to `1 + |v|`) are not split further.
+const MIN_WIDTH: f64 = 1e-9;
+/// Profile drop (log-likelihood units) aimed at by the first points placed either side
+/// of a local maximum: near enough for the concavity bound, far enough that the
+/// value bounds beyond them have room.
+const DROP: f64 = 4.0;
+
+/// An evaluated point of the profile, as the global search keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    p: ProfilePoint,
+    /// A local search converged here (its score counts as zero).
+    is_max: bool,
+    /// The piece right of this point (up to the next node, or to `+∞`) is cleared.
+    right_done: bool,
+}
+
+const EMPTY: Node = Node {
+    p: ProfilePoint {
+        v: 0.0,
+        u: 0.0,
+        xi: 0.0,
+        sigma_y: 0.0,
+        d_sigma: 0.0,
+        dd_sigma: 0.0,
+        b: 0.0,
+        c: 0.0,
+        ll: 0.0,
+        score: 0.0,
+        curvature: 0.0,
+        feasible: false,
+    },
+    is_max: false,
+    right_done: false,
+};
 
 struct Search<'s, 'a> {
     sample: &'s mut Sample<'a>,
     tolerance: f64,
     max_iterations: u32,
     iterations: u32,
+    /// Every evaluated point, sorted by `v`.
+    nodes: [Node; NODES],
+    len: usize,
+    left_done: bool,
+    /// The highest feasible point evaluated so far.
+    top: Option<ProfilePoint>,
 }
 
-impl Search<'_, '_> {
+impl<'s, 'a> Search<'s, 'a> {
+    fn new(sample: &'s mut Sample<'a>, fitter: &GpdFitter) -> Self {
+        Self {
+            sample,
+            tolerance: fitter.tolerance,
+            max_iterations: fitter.max_iterations,
+            iterations: 0,
+            nodes: [EMPTY; NODES],
+            len: 0,
+            left_done: false,
+            top: None,
+        }
+    }
+
+    fn not_converged(&self) -> Error {
+        Error::NotConverged {
+            what: "generalized Pareto fit",
+            iterations: u64::from(self.iterations),
+        }
+    }
+
+    /// Evaluates the profile at `v` and records the point.
     fn eval(&mut self, v: f64) -> Result<ProfilePoint> {
         if self.iterations >= self.max_iterations {
-            return Err(Error::NotConverged {
-                what: "generalized Pareto fit",
-                iterations: u64::from(self.iterations),
-            });
+            return Err(self.not_converged());
         }
         self.iterations += 1;
-        // e^v - 1 >= -1 always; at -1 exactly the largest point has 1 + θx = 0 and
-        // the point comes back infeasible.
-        Ok(profile::evaluate(self.sample, v.exp_m1()))
+        let p = profile::evaluate(self.sample, v);
+        if p.feasible && self.top.is_none_or(|t| p.ll > t.ll) {
+            self.top = Some(p);
+        }
+        let at = self.nodes[..self.len].partition_point(|n| n.p.v < v);
+        let duplicate = at < self.len && self.nodes[at].p.v == v;
+        if !duplicate && self.len < NODES {
+            self.nodes.copy_within(at..self.len, at + 1);
+            self.nodes[at] = Node {
+                p,
+                is_max: false,
+                right_done: false,
+            };
+            self.len += 1;
+        }
+        Ok(p)
+    }
+
+    /// Marks the recorded point at `v` as a local maximum.
+    fn mark_max(&mut self, v: f64) {
+        if let Some(n) = self.nodes[..self.len].iter_mut().find(|n| n.p.v == v) {
+            n.is_max = true;
+        }
     }
 
     /// Safeguarded Newton iteration on the profile score in `v = ln(1 + u)`, inside the
@@ -343,6 +426,7 @@ impl Search<'_, '_> {
                 let du = -p.score / p.curvature;
                 let gain = 0.5 * p.score * du;
                 if gain <= self.tolerance * (1.0 + p.ll.abs()) {
+                    self.mark_max(p.v);
                     return Ok(Local::Interior(p));
                 }
                 let cand = v + du / (1.0 + p.u);
@@ -374,85 +458,147 @@ impl Search<'_, '_> {
             if a.is_finite() && b.is_finite() && b - a <= 1e-14 * (1.0 + a.abs() + b.abs()) {
                 // The bracket has collapsed without the gain test firing (rounding).
                 return Ok(match best {
-                    Some(q) if a_feasible => Local::Interior(q),
+                    Some(q) if a_feasible => {
+                        self.mark_max(q.v);
+                        Local::Interior(q)
+                    }
                     _ => Local::Boundary,
                 });
             }
             if v_next > V_MAX {
-                return Err(Error::NotConverged {
-                    what: "generalized Pareto fit",
-                    iterations: u64::from(self.iterations),
-                });
+                return Err(self.not_converged());
             }
             v = v_next;
         }
     }
 
-    /// Grimshaw's scan: evaluates the profile on a grid in `v` over the whole
-    /// admissible range and refines every other bracket where the score turns from
-    /// positive to negative (a local maximum); updates `best`.
+    /// Branch and bound over the whole admissible range: proves that no point of the
+    /// profile is higher than `best` (or the boundary candidate) by more than
+    /// `TAU (1 + |best|)`, climbing to every local maximum it cannot rule out.
     ///
-    /// Right of `v_hi` the score is provably negative: its sign is that of
-    /// Grimshaw's `h(θ) = (1 + ξ) A - 1` with `A = mean 1/(1+θx) < 1/(θ min x)` and
-    /// `ξ <= ln(1 + θ mean x)` (Jensen). Left of a node with `θ < 0` and
-    /// `σ(θ) >= max x` nothing beats the boundary candidate (`dominated_leftwards`).
-    fn scan(&mut self, best: &mut Option<ProfilePoint>) -> Result<()> {
-        let (x_max, x_min, mean_y) = (self.sample.x_max, self.sample.x_min, self.sample.mean_y);
-        let ratio = x_max / x_min;
-        let mut u_hi = 1.0;
-        while (1.0 + (u_hi * mean_y).ln_1p()) * ratio / u_hi >= 1.0 && u_hi < 1e300 {
-            u_hi *= 2.0;
+    /// The real line of `v` is covered by the left end (`-∞` to the first point),
+    /// the intervals between consecutive evaluated points and the right end. Each
+    /// piece is cleared by a bound of `bounds.rs` at most the target, or by being
+    /// narrower than `MIN_WIDTH`; otherwise an interval whose score turns from
+    /// positive to negative gets a bracketed Newton climb (which records its points
+    /// and may raise `best`), any other interval is split by a new evaluation, and an
+    /// end is pushed outwards. Cleared pieces stay cleared, since `best` only rises.
+    fn global(&mut self, best: &mut Option<ProfilePoint>) -> Result<()> {
+        let scale = Scale {
+            w: self.sample.total,
+            offset: 1.0 + self.sample.x_max.ln(),
+        };
+        let boundary = -self.sample.total * self.sample.x_max.ln();
+        let mut mean_ln_y = None;
+        if self.len == 0 {
+            self.eval(0.0)?;
         }
-        let v_hi = u_hi.ln_1p().min(V_MAX);
-        let local_v = best.map(|p| p.u.ln_1p());
-        let start = self.eval(SCAN_START)?;
-        // Rightwards: nodes every SCAN_STEP up to v_hi.
-        let mut prev = (SCAN_START, start);
-        let mut v = SCAN_START;
-        while v < v_hi {
-            v = (v + SCAN_STEP).min(v_hi);
-            let p = self.eval(v)?;
-            let (va, pa) = prev;
-            prev = (v, p);
-            self.refine_bracket(va, pa, v, p, local_v, best)?;
+        loop {
+            // Every evaluated feasible point is a candidate, not only local maxima.
+            if let Some(t) = self.top
+                && best.is_none_or(|p| t.ll > p.ll)
+            {
+                *best = Some(t);
+            }
+            let level = best.map_or(boundary, |p| p.ll.max(boundary));
+            let target = level + TAU * (1.0 + level.abs());
+            if !self.left_done {
+                let first = self.nodes[0].p;
+                if bounds::left_end(&first, scale) <= target {
+                    self.left_done = true;
+                } else if first.v < -1e9 {
+                    return Err(self.not_converged());
+                } else {
+                    let v = if first.v < 0.0 {
+                        (2.0 * first.v).min(first.v - 1.0)
+                    } else {
+                        -1.0
+                    };
+                    self.eval_new(v)?;
+                }
+                continue;
+            }
+            let Some(i) = (0..self.len).find(|&i| !self.nodes[i].right_done) else {
+                return Ok(());
+            };
+            if i + 1 == self.len {
+                let last = self.nodes[i].p;
+                let l = *mean_ln_y.get_or_insert_with(|| self.sample.mean_ln_y());
+                if last.v >= V_MAX || bounds::right_end(&last, l, scale) <= target {
+                    self.nodes[i].right_done = true;
+                } else {
+                    let v = if last.v > 0.0 {
+                        (2.0 * last.v).max(last.v + 1.0).min(V_MAX)
+                    } else {
+                        1.0
+                    };
+                    self.eval_new(v)?;
+                }
+                continue;
+            }
+            let (a, b) = (self.nodes[i], self.nodes[i + 1]);
+            let width = b.p.v - a.p.v;
+            if width <= MIN_WIDTH * (1.0 + a.p.v.abs().max(b.p.v.abs()))
+                || bounds::interval(&a.p, &b.p, scale) <= target
+            {
+                self.nodes[i].right_done = true;
+                continue;
+            }
+            let slope = |n: &Node| if n.is_max { 0.0 } else { n.p.score };
+            if a.p.feasible && b.p.feasible && slope(&a) > 0.0 && slope(&b) < 0.0 {
+                let v0 = newton_start(&a.p, &b.p);
+                self.local_max(v0, a.p.v, b.p.v)?;
+                continue;
+            }
+            self.eval_new(split_point(&a, &b))?;
         }
-        // Leftwards: doubling distances towards u = -1 (v = -∞), until the edge
-        // ξ = -1, a dominated node, or u has rounded to -1.
-        let mut next = (SCAN_START, start);
-        let mut v = SCAN_START;
-        while next.1.feasible && !dominated_leftwards(&next.1) && v > -64.0 {
-            v *= 2.0;
-            let p = self.eval(v)?;
-            let (vb, pb) = next;
-            next = (v, p);
-            self.refine_bracket(v, p, vb, pb, local_v, best)?;
-        }
-        Ok(())
     }
 
-    /// Refines `[va, vb]` if the score turns from positive to negative inside and the
-    /// bracket is not the local search's own.
-    fn refine_bracket(
-        &mut self,
-        va: f64,
-        pa: ProfilePoint,
-        vb: f64,
-        pb: ProfilePoint,
-        local_v: Option<f64>,
-        best: &mut Option<ProfilePoint>,
-    ) -> Result<()> {
-        if !(pa.feasible && pb.feasible && pa.score > 0.0 && pb.score < 0.0) {
-            return Ok(());
+    /// Evaluates a new point for the global search, which needs it recorded.
+    fn eval_new(&mut self, v: f64) -> Result<()> {
+        if self.len == NODES {
+            return Err(self.not_converged());
         }
-        if local_v.is_some_and(|v1| va <= v1 && v1 <= vb) {
-            return Ok(());
+        self.eval(v).map(|_| ())
+    }
+}
+
+/// Where a bracketed climb in `[a, b]` starts: a Newton step from an end if it lands
+/// inside, else the midpoint.
+fn newton_start(a: &ProfilePoint, b: &ProfilePoint) -> f64 {
+    for p in [a, b] {
+        if p.curvature < 0.0 {
+            let v = p.v + (-p.score / p.curvature) / (1.0 + p.u);
+            if v > a.v && v < b.v {
+                return v;
+            }
         }
-        if let Local::Interior(q) = self.local_max(0.5 * (va + vb), va, vb)?
-            && best.is_none_or(|p| q.ll > p.ll)
-        {
-            *best = Some(q);
+    }
+    0.5 * (a.v + b.v)
+}
+
+/// Where an interval that could not be cleared is split: next to a local maximum, at
+/// the distance where the quadratic model has dropped by `DROP`; elsewhere in the
+/// middle.
+fn split_point(a: &Node, b: &Node) -> f64 {
+    let (va, vb) = (a.p.v, b.p.v);
+    let half = 0.5 * (vb - va);
+    let near = |m: &ProfilePoint| {
+        // d²l*/dv² at a stationary point is (du/dv)² d²l*/du².
+        let curv_v = m.curvature * (1.0 + m.u) * (1.0 + m.u);
+        let d = (2.0 * DROP / -curv_v).sqrt();
+        if d.is_finite() && d > 0.0 {
+            d.min(half)
+        } else {
+            half
         }
-        Ok(())
+    };
+    if a.is_max {
+        va + near(&a.p)
+    } else if b.is_max {
+        vb - near(&b.p)
+    } else {
+        va + half
     }
 }
 
@@ -470,7 +616,7 @@ impl GeneralizedPareto {
     /// The estimate maximises the likelihood over `ξ >= -1` (below `-1` the
     /// likelihood is unbounded, see [`GpdFitter`]); the method is Grimshaw's (1993)
     /// reduction to a one-dimensional profile likelihood, solved by safeguarded
-    /// Newton steps with a global scan.
+    /// Newton steps and a certified global search.
     ///
     /// # Errors
     ///
