@@ -70,35 +70,26 @@ impl Scale {
     }
 }
 
-/// An upper bound of `l*` over `[a.v, b.v]` (`a.v < b.v`), `+∞` if none is found.
-pub(crate) fn interval(a: &ProfilePoint, b: &ProfilePoint, s: Scale) -> f64 {
+/// Whether `l*` is at most `target` on `[a.v, b.v]` (`a.v < b.v`): the bounds are
+/// tried cheapest first, and the first one at most `target` settles it.
+pub(crate) fn interval_below(a: &ProfilePoint, b: &ProfilePoint, s: Scale, target: f64) -> bool {
     if !b.feasible {
         // g(b) < -1 makes every point left of b infeasible (F1); anything else
         // unusable (non-finite) proves nothing.
-        return if b.xi < -1.0 {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
+        return b.xi < -1.0;
     }
     if !a.feasible {
-        return if a.xi < -1.0 && b.v < 0.0 {
-            negative_v(a, b, s)
-        } else {
-            f64::INFINITY
-        };
+        return a.xi < -1.0 && b.v < 0.0 && negative_v(a, b, s) <= target;
     }
-    let mut bound = monotone(a, b).min(tangents_u(a, b, s));
-    if let Some(k) = concave(a, b, s) {
-        bound = bound.min(k);
+    if a.ll.max(b.ll) > target {
+        // Every bound is at least the larger end value.
+        return false;
     }
-    if b.v < 0.0 {
-        bound = bound.min(negative_v(a, b, s));
-    }
-    if a.v > 0.0 {
-        bound = bound.min(positive_v(a, b, s));
-    }
-    bound
+    monotone(a, b) <= target
+        || concave(a, b, s).is_some_and(|k| k <= target)
+        || tangents_u(a, b, s) <= target
+        || (b.v < 0.0 && negative_v(a, b, s) <= target)
+        || (a.v > 0.0 && positive_v(a, b, s) <= target)
 }
 
 /// (M): the larger end value if `l*` is provably monotone on the interval.

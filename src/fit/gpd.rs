@@ -193,7 +193,7 @@ impl GpdFitter {
     /// if the iteration cap is hit.
     pub fn fit(&self, data: &[f64], weights: Option<&[f64]>) -> Result<GpdEstimate> {
         let mut sample = Sample::new("generalized Pareto fit", data, weights)?;
-        let v0 = moment_start(&sample);
+        let v0 = moment_start(&mut sample);
         self.run(&mut sample, v0)
     }
 
@@ -264,17 +264,30 @@ impl GpdFitter {
 
 /// `v = ln(1 + θ max x)` of the method-of-moments estimate `ξ = (1 - mean²/var)/2`,
 /// `σ = mean (1 - ξ)` (no logarithms: one pass already made by `Sample`).
-fn moment_start(sample: &Sample<'_>) -> f64 {
+///
+/// The moments say little once `ξ` nears 1/2 (the variance stops existing). Then the
+/// start is `v = -mean ln(x/max x) - 1/2` instead, when larger: for a heavy tail
+/// `ln x ≈ ln(σ/ξ) + ξ E` with `E` standard exponential, so `-mean ln(x/max x)` is
+/// about `ξ ln n`, which is also about `ln(θ max x)` since `max x ≈ (σ/ξ) n^ξ`.
+fn moment_start(sample: &mut Sample<'_>) -> f64 {
     let m = sample.mean_y;
     let var = sample.mean_y2 - m * m;
-    let xi = if var > 0.0 {
-        (0.5 * (1.0 - m * m / var)).clamp(-0.9, 0.45)
+    let raw = if var > 0.0 {
+        0.5 * (1.0 - m * m / var)
     } else {
         0.0
     };
+    let xi = raw.clamp(-0.9, 0.45);
     let sigma = m * (1.0 - xi);
     let u = (xi / sigma).max(-0.99);
-    if u.is_finite() { u.ln_1p() } else { 0.0 }
+    let v = if u.is_finite() { u.ln_1p() } else { 0.0 };
+    if raw >= 0.4 {
+        let heavy = -sample.mean_ln_y() - 0.5;
+        if heavy > v && heavy.is_finite() {
+            return heavy.min(V_MAX / 2.0);
+        }
+    }
+    v
 }
 
 /// Outcome of a local search.
@@ -291,7 +304,7 @@ const MAX_STEP: f64 = 4.0;
 /// Beyond this `v`, `θ max x = e^v - 1` is ~1e304: the search stops there.
 const V_MAX: f64 = 700.0;
 /// Evaluated points kept for the global search.
-const NODES: usize = 64;
+const NODES: usize = 192;
 /// An interval is discarded once its bound is at most `best + TAU (1 + |best|)`.
 const TAU: f64 = 1e-12;
 /// Intervals narrower than this in `v` (relative to `1 + |v|`) are not split further.
@@ -422,14 +435,13 @@ impl<'s, 'a> Search<'s, 'a> {
                 }
             }
             let mut next = None;
-            if p.feasible && p.curvature < 0.0 {
-                let du = -p.score / p.curvature;
-                let gain = 0.5 * p.score * du;
+            if let Some(dv) = newton_step(&p) {
+                let gain = 0.5 * p.score * (1.0 + p.u) * dv;
                 if gain <= self.tolerance * (1.0 + p.ll.abs()) {
                     self.mark_max(p.v);
                     return Ok(Local::Interior(p));
                 }
-                let cand = v + du / (1.0 + p.u);
+                let cand = v + dv;
                 // Accept the Newton step only inside the bracket, of bounded size and,
                 // once bracketed, at most half the step before last (else bisect: the
                 // classic rtsafe rule, which guarantees the bracket shrinks).
@@ -509,10 +521,11 @@ impl<'s, 'a> Search<'s, 'a> {
                 } else if first.v < -1e9 {
                     return Err(self.not_converged());
                 } else {
+                    // The left-end bound loses about W e^v: start where that is small.
                     let v = if first.v < 0.0 {
                         (2.0 * first.v).min(first.v - 1.0)
                     } else {
-                        -1.0
+                        -(self.sample.total.ln() - 2.0).max(1.0)
                     };
                     self.eval_new(v)?;
                 }
@@ -539,7 +552,7 @@ impl<'s, 'a> Search<'s, 'a> {
             let (a, b) = (self.nodes[i], self.nodes[i + 1]);
             let width = b.p.v - a.p.v;
             if width <= MIN_WIDTH * (1.0 + a.p.v.abs().max(b.p.v.abs()))
-                || bounds::interval(&a.p, &b.p, scale) <= target
+                || bounds::interval_below(&a.p, &b.p, scale, target)
             {
                 self.nodes[i].right_done = true;
                 continue;
@@ -563,12 +576,31 @@ impl<'s, 'a> Search<'s, 'a> {
     }
 }
 
+/// The Newton step in `v` at a feasible point, from the profile's slope and
+/// curvature in `v` (`dl/dv = (1 + u) dl/du`, `d²l/dv² = (1 + u)² d²l/du² + (1 + u)
+/// dl/du`), or in `u` where the profile is not concave in `v`; `None` where it is
+/// concave in neither.
+fn newton_step(p: &ProfilePoint) -> Option<f64> {
+    if !p.feasible {
+        return None;
+    }
+    let a = 1.0 + p.u;
+    let curv_v = p.curvature * a * a + p.score * a;
+    if curv_v < 0.0 {
+        Some(-p.score * a / curv_v)
+    } else if p.curvature < 0.0 {
+        Some(-p.score / p.curvature / a)
+    } else {
+        None
+    }
+}
+
 /// Where a bracketed climb in `[a, b]` starts: a Newton step from an end if it lands
 /// inside, else the midpoint.
 fn newton_start(a: &ProfilePoint, b: &ProfilePoint) -> f64 {
     for p in [a, b] {
-        if p.curvature < 0.0 {
-            let v = p.v + (-p.score / p.curvature) / (1.0 + p.u);
+        if let Some(dv) = newton_step(p) {
+            let v = p.v + dv;
             if v > a.v && v < b.v {
                 return v;
             }
