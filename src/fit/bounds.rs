@@ -147,27 +147,68 @@ fn ln_one_minus_exp(v: f64) -> f64 {
     (-v.exp_m1()).ln()
 }
 
-/// (B): `v < 0`, chord of `g` in `v` and a tangent of `ln(1 - e^v)`.
+/// The upper envelope of a concave function of `v` known at `a` and `b` with its
+/// slopes there: the smaller of the two tangents, and where they cross.
+struct Tangents {
+    a: (f64, f64, f64),
+    b: (f64, f64, f64),
+    cross: f64,
+}
+
+impl Tangents {
+    /// Of `ln(1 - e^{-|v|})`, from the values cached at the points.
+    fn tail(a: &ProfilePoint, b: &ProfilePoint) -> Self {
+        Self::new(
+            (a.v, a.ln_tail, a.tail_slope),
+            (b.v, b.ln_tail, b.tail_slope),
+        )
+    }
+
+    fn new(a: (f64, f64, f64), b: (f64, f64, f64)) -> Self {
+        // Concave: the slope falls from a to b and the tangents cross in between
+        // (rounding can put the crossing just outside).
+        let cross = if a.2 > b.2 {
+            (b.1 - a.1 + a.2 * a.0 - b.2 * b.0) / (a.2 - b.2)
+        } else {
+            0.5 * (a.0 + b.0)
+        }
+        .clamp(a.0, b.0);
+        Self { a, b, cross }
+    }
+
+    fn at(&self, v: f64) -> f64 {
+        let ta = self.a.1 + self.a.2 * (v - self.a.0);
+        let tb = self.b.1 + self.b.2 * (v - self.b.0);
+        ta.min(tb)
+    }
+}
+
+/// (B): `v < 0`, chord of `g` in `v` and the tangents of `ln(1 - e^v)` at the ends.
+/// Between the break points (the tangents' crossing, and where the chord reaches
+/// `-1`) the bound is convex, so its largest value is at one of them; at the ends
+/// it is the profile itself.
 fn negative_v(a: &ProfilePoint, b: &ProfilePoint, s: Scale) -> f64 {
     let (ga, gb) = (a.xi, b.xi);
     if !((-1.0..0.0).contains(&gb) && ga <= gb) {
         return f64::INFINITY;
     }
-    // The part of [a, b] where the chord is >= -1.
+    let chord = |v: f64| ga + (gb - ga) * ((v - a.v) / (b.v - a.v));
+    // The part of [a, b] where the chord is >= -1 (left of it g < -1: infeasible).
     let v_lo = if ga >= -1.0 {
         a.v
     } else {
         a.v + (-1.0 - ga) / (gb - ga) * (b.v - a.v)
     };
-    let g_lo_end = if ga >= -1.0 { ga } else { -1.0 };
-    let mid = 0.5 * (v_lo + b.v);
-    // d/dv ln(1 - e^v) = -1/(e^{-v} - 1).
-    let slope = -1.0 / (-mid).exp_m1();
-    let tangent = |v: f64| ln_one_minus_exp(mid) + slope * (v - mid);
+    let tail = Tangents::tail(a, b);
     let big_g = |g: f64| -(-g).ln() - g;
     // l*/W + offset = -ln σ - g = G(g) + ln(1 - e^v).
-    let end = |v: f64, g: f64| s.ll(big_g(g) + tangent(v));
-    end(v_lo, g_lo_end).max(end(b.v, gb))
+    let at = |v: f64, g: f64| s.ll(big_g(g) + tail.at(v));
+    let mut bound = b.ll;
+    bound = bound.max(if ga >= -1.0 { a.ll } else { at(v_lo, -1.0) });
+    if tail.cross > v_lo {
+        bound = bound.max(at(tail.cross, chord(tail.cross)));
+    }
+    bound
 }
 
 /// `dD/dv = dg/dv - 1 = (1 + u) g'(u) - 1`.
@@ -181,27 +222,22 @@ fn h(v: f64, d: f64) -> f64 {
     if g > 0.0 { -g.ln() - d } else { f64::INFINITY }
 }
 
-/// (C): `v > 0`, tangents of `D = g - v` and of `ln(1 - e^{-v})`, in `v`.
+/// (C): `v > 0`, tangents of `D = g - v` (a lower envelope: `D` is convex) and of
+/// `ln(1 - e^{-v})` (an upper one), in `v`. Between the two crossing points the bound
+/// is convex; at the ends it is the profile itself.
 fn positive_v(a: &ProfilePoint, b: &ProfilePoint, s: Scale) -> f64 {
     let (da, db) = (a.xi - a.v, b.xi - b.v);
     let (sa, sb) = (d_slope(a), d_slope(b));
-    let cross = if sa < sb {
+    let d_cross = if sa < sb {
         (db - da + sa * a.v - sb * b.v) / (sa - sb)
     } else {
         0.5 * (a.v + b.v)
     }
     .clamp(a.v, b.v);
     let d_lo = |v: f64| (da + sa * (v - a.v)).max(db + sb * (v - b.v));
-    // ln(1 - e^{-v}) <= its tangent at the piece's midpoint; d/dv = 1/(e^v - 1).
-    let piece = |p: f64, q: f64| {
-        let mid = 0.5 * (p + q);
-        let base = ln_one_minus_exp(-mid);
-        let slope = 1.0 / mid.exp_m1();
-        let end = |v: f64| h(v, d_lo(v)) + base + slope * (v - mid);
-        end(p).max(end(q))
-    };
-    let per_weight = piece(a.v, cross).max(piece(cross, b.v));
-    s.ll(per_weight)
+    let tail = Tangents::tail(a, b);
+    let at = |v: f64| s.ll(h(v, d_lo(v)) + tail.at(v));
+    a.ll.max(b.ll).max(at(d_cross)).max(at(tail.cross))
 }
 
 /// An upper bound of `l*` over the feasible points left of `p` (`p.v < 0`).
@@ -216,7 +252,7 @@ pub(crate) fn left_end(p: &ProfilePoint, s: Scale) -> f64 {
     if !(p.v < 0.0) {
         return f64::INFINITY;
     }
-    let by_g = p.ll - s.w * ln_one_minus_exp(p.v);
+    let by_g = p.ll - s.w * p.ln_tail;
     let by_sigma = s.ll(-p.sigma_y.ln() + 1.0);
     by_g.min(by_sigma)
 }

@@ -221,7 +221,18 @@ impl GpdFitter {
     }
 
     fn run(&self, sample: &mut Sample<'_>, v0: f64) -> Result<GpdEstimate> {
-        let mut search = Search::new(sample, self);
+        // The evaluated points live in a buffer kept per thread, so that repeated
+        // fits allocate nothing once it has grown (taken out while in use, which
+        // also makes a nested fit on the same thread safe).
+        let nodes = NODE_BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        let mut search = Search::new(sample, self, nodes);
+        let result = self.search(&mut search, v0);
+        let nodes = std::mem::take(&mut search.nodes);
+        NODE_BUFFER.with(|b| *b.borrow_mut() = nodes);
+        result
+    }
+
+    fn search(&self, search: &mut Search<'_, '_>, v0: f64) -> Result<GpdEstimate> {
         let local = search.local_max(v0, f64::NEG_INFINITY, f64::INFINITY)?;
         let mut best = match local {
             Local::Interior(p) => Some(p),
@@ -231,7 +242,7 @@ impl GpdFitter {
             search.global(&mut best)?;
         }
         let sample = &*search.sample;
-        let boundary_ll = -sample.total * sample.x_max.ln();
+        let boundary_ll = -sample.total * sample.ln_x_max;
         let est = match best {
             Some(p) if p.ll >= boundary_ll => GpdEstimate {
                 shape: p.xi,
@@ -303,8 +314,10 @@ enum Local {
 const MAX_STEP: f64 = 4.0;
 /// Beyond this `v`, `θ max x = e^v - 1` is ~1e304: the search stops there.
 const V_MAX: f64 = 700.0;
-/// Evaluated points kept for the global search.
-const NODES: usize = 192;
+thread_local! {
+    /// The global search's evaluated points, reused by every fit on the thread.
+    static NODE_BUFFER: std::cell::RefCell<Vec<Node>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 /// An interval is discarded once its bound is at most `best + TAU (1 + |best|)`.
 const TAU: f64 = 1e-12;
 /// Intervals narrower than this in `v` (relative to `1 + |v|`) are not split further.
@@ -324,47 +337,27 @@ struct Node {
     right_done: bool,
 }
 
-const EMPTY: Node = Node {
-    p: ProfilePoint {
-        v: 0.0,
-        u: 0.0,
-        xi: 0.0,
-        sigma_y: 0.0,
-        d_sigma: 0.0,
-        dd_sigma: 0.0,
-        b: 0.0,
-        c: 0.0,
-        ll: 0.0,
-        score: 0.0,
-        curvature: 0.0,
-        feasible: false,
-    },
-    is_max: false,
-    right_done: false,
-};
-
 struct Search<'s, 'a> {
     sample: &'s mut Sample<'a>,
     tolerance: f64,
     max_iterations: u32,
     iterations: u32,
     /// Every evaluated point, sorted by `v`.
-    nodes: [Node; NODES],
-    len: usize,
+    nodes: Vec<Node>,
     left_done: bool,
     /// The highest feasible point evaluated so far.
     top: Option<ProfilePoint>,
 }
 
 impl<'s, 'a> Search<'s, 'a> {
-    fn new(sample: &'s mut Sample<'a>, fitter: &GpdFitter) -> Self {
+    fn new(sample: &'s mut Sample<'a>, fitter: &GpdFitter, mut nodes: Vec<Node>) -> Self {
+        nodes.clear();
         Self {
             sample,
             tolerance: fitter.tolerance,
             max_iterations: fitter.max_iterations,
             iterations: 0,
-            nodes: [EMPTY; NODES],
-            len: 0,
+            nodes,
             left_done: false,
             top: None,
         }
@@ -387,23 +380,23 @@ impl<'s, 'a> Search<'s, 'a> {
         if p.feasible && self.top.is_none_or(|t| p.ll > t.ll) {
             self.top = Some(p);
         }
-        let at = self.nodes[..self.len].partition_point(|n| n.p.v < v);
-        let duplicate = at < self.len && self.nodes[at].p.v == v;
-        if !duplicate && self.len < NODES {
-            self.nodes.copy_within(at..self.len, at + 1);
-            self.nodes[at] = Node {
-                p,
-                is_max: false,
-                right_done: false,
-            };
-            self.len += 1;
+        let at = self.nodes.partition_point(|n| n.p.v < v);
+        if self.nodes.get(at).is_none_or(|n| n.p.v != v) {
+            self.nodes.insert(
+                at,
+                Node {
+                    p,
+                    is_max: false,
+                    right_done: false,
+                },
+            );
         }
         Ok(p)
     }
 
     /// Marks the recorded point at `v` as a local maximum.
     fn mark_max(&mut self, v: f64) {
-        if let Some(n) = self.nodes[..self.len].iter_mut().find(|n| n.p.v == v) {
+        if let Some(n) = self.nodes.iter_mut().find(|n| n.p.v == v) {
             n.is_max = true;
         }
     }
@@ -498,11 +491,11 @@ impl<'s, 'a> Search<'s, 'a> {
     fn global(&mut self, best: &mut Option<ProfilePoint>) -> Result<()> {
         let scale = Scale {
             w: self.sample.total,
-            offset: 1.0 + self.sample.x_max.ln(),
+            offset: 1.0 + self.sample.ln_x_max,
         };
-        let boundary = -self.sample.total * self.sample.x_max.ln();
+        let boundary = -self.sample.total * self.sample.ln_x_max;
         let mut mean_ln_y = None;
-        if self.len == 0 {
+        if self.nodes.is_empty() {
             self.eval(0.0)?;
         }
         loop {
@@ -531,10 +524,10 @@ impl<'s, 'a> Search<'s, 'a> {
                 }
                 continue;
             }
-            let Some(i) = (0..self.len).find(|&i| !self.nodes[i].right_done) else {
+            let Some(i) = self.nodes.iter().position(|n| !n.right_done) else {
                 return Ok(());
             };
-            if i + 1 == self.len {
+            if i + 1 == self.nodes.len() {
                 let last = self.nodes[i].p;
                 let l = *mean_ln_y.get_or_insert_with(|| self.sample.mean_ln_y());
                 if last.v >= V_MAX || bounds::right_end(&last, l, scale) <= target {
@@ -567,11 +560,8 @@ impl<'s, 'a> Search<'s, 'a> {
         }
     }
 
-    /// Evaluates a new point for the global search, which needs it recorded.
+    /// Evaluates a new point for the global search.
     fn eval_new(&mut self, v: f64) -> Result<()> {
-        if self.len == NODES {
-            return Err(self.not_converged());
-        }
         self.eval(v).map(|_| ())
     }
 }

@@ -49,6 +49,11 @@ pub(crate) struct ProfilePoint {
     pub(crate) score: f64,
     /// `d²l*/du²`.
     pub(crate) curvature: f64,
+    /// `ln(1 - e^{-|v|})`: `ln(-u)` left of 0, `ln(u/(1 + u))` right of it (the
+    /// term of `l*` the bounds treat as a concave function of `v`).
+    pub(crate) ln_tail: f64,
+    /// `d ln(1 - e^{-|v|})/dv`: `(1 + u)/u` left of 0, `1/u` right of it.
+    pub(crate) tail_slope: f64,
     /// `ξ(θ) > -1` and everything finite: a point of the constrained problem.
     pub(crate) feasible: bool,
 }
@@ -62,7 +67,7 @@ pub(crate) fn evaluate(sample: &mut Sample<'_>, v: f64) -> ProfilePoint {
         direct(sample, v, u)
     };
     let w = sample.total;
-    let ll = -w * (sigma.ln() + sample.x_max.ln() + xi + 1.0);
+    let ll = -w * (sigma.ln() + sample.ln_x_max + xi + 1.0);
     let r = d_sigma / sigma;
     let score = -w * (r + b);
     let curvature = -w * (dd_sigma / sigma - r * r - c);
@@ -73,6 +78,11 @@ pub(crate) fn evaluate(sample: &mut Sample<'_>, v: f64) -> ProfilePoint {
         && curvature.is_finite()
         && b.is_finite()
         && c.is_finite();
+    let (ln_tail, tail_slope) = if v < 0.0 {
+        ((-u).ln(), (1.0 + u) / u)
+    } else {
+        (u.ln() - v, 1.0 / u)
+    };
     ProfilePoint {
         v,
         u,
@@ -85,6 +95,8 @@ pub(crate) fn evaluate(sample: &mut Sample<'_>, v: f64) -> ProfilePoint {
         ll,
         score,
         curvature,
+        ln_tail,
+        tail_slope,
         feasible,
     }
 }
@@ -97,7 +109,7 @@ fn direct(sample: &Sample<'_>, v: f64, u: f64) -> (f64, f64, f64, f64, f64, f64)
     } else {
         let theta = u * inv;
         match sample.w {
-            None => sums_unweighted(sample.x, theta, u),
+            None => sums_unweighted(sample.x, theta, u, v),
             Some(w) => sums_scalar(sample.x.iter().copied().zip(w.iter().copied()), theta),
         }
     };
@@ -169,10 +181,10 @@ fn sums_left(x: &[f64], w: Option<&[f64]>, x_max: f64, v: f64) -> [f64; 3] {
 // Kept out of line: inlined into `evaluate`, the vectoriser was seen to split the
 // divisions into scalar ones, at twice the cost.
 #[inline(never)]
-fn sums_unweighted(x: &[f64], theta: f64, u: f64) -> [f64; 3] {
+fn sums_unweighted(x: &[f64], theta: f64, u: f64, v: f64) -> [f64; 3] {
     let one_plus_u = 1.0 + u;
     // Exponent change per factor, with room for the rounding of θx against u.
-    let log2_step = one_plus_u.log2().abs() + 1e-3;
+    let log2_step = v.abs() * std::f64::consts::LOG2_E + 1e-3;
     let block = (900.0 / log2_step).min(512.0);
     // Below 1e-12 the rounding of θx could push some a to zero or below.
     if !(one_plus_u >= 1e-12 && block >= 4.0) {

@@ -21,6 +21,8 @@ pub(crate) struct Sample<'a> {
     /// Number of points with positive weight.
     pub(crate) count: usize,
     pub(crate) x_max: f64,
+    /// `ln x_max`.
+    pub(crate) ln_x_max: f64,
     pub(crate) x_min: f64,
     /// Weighted mean of `y = x / x_max`.
     pub(crate) mean_y: f64,
@@ -114,6 +116,7 @@ impl<'a> Sample<'a> {
             total,
             count,
             x_max,
+            ln_x_max: x_max.ln(),
             x_min,
             mean_y: s1 / total,
             mean_y2: s2 / total,
@@ -176,6 +179,7 @@ impl<'a> Sample<'a> {
             total,
             count,
             x_max,
+            ln_x_max: x_max.ln(),
             x_min,
             mean_y: sum1 * inv / total,
             mean_y2: sum2 * inv * inv / total,
@@ -224,7 +228,7 @@ impl Sample<'_> {
                 .map(|(&xi, &wi)| wi * xi.ln())
                 .sum(),
         };
-        let m = s / self.total - self.x_max.ln();
+        let m = s / self.total - self.ln_x_max;
         self.mean_ln_y = Some(m);
         m
     }
