@@ -68,11 +68,11 @@ pub struct GpdFitter {
 }
 
 impl Default for GpdFitter {
-    /// At most 200 profile evaluations, tolerance `1e-15`, global search on.
+    /// At most 200 profile evaluations, tolerance `1e-14`, global search on.
     fn default() -> Self {
         Self {
             max_iterations: 200,
-            tolerance: 1e-15,
+            tolerance: 1e-14,
             global: true,
         }
     }
@@ -143,12 +143,12 @@ impl GpdFitter {
 
     /// Stopping rule: the Newton iteration stops when the log-likelihood gain the next
     /// step predicts is below `tolerance · (1 + |log-likelihood|)`. Non-finite or
-    /// non-positive values restore the default `1e-15`.
+    /// non-positive values restore the default `1e-14`.
     pub fn tolerance(mut self, tolerance: f64) -> Self {
         self.tolerance = if tolerance > 0.0 && tolerance.is_finite() {
             tolerance
         } else {
-            1e-15
+            1e-14
         };
         self
     }
