@@ -192,6 +192,16 @@ impl GpdFitter {
     /// [`Error::ConstantData`] when they are all equal, and [`Error::NotConverged`]
     /// if the iteration cap is hit.
     pub fn fit(&self, data: &[f64], weights: Option<&[f64]>) -> Result<GpdEstimate> {
+        self.fit_with_information(data, weights).map(|(est, _)| est)
+    }
+
+    /// [`fit`](Self::fit), with the observed information at the estimate when the
+    /// profile point it came from gives it accurately (see [`information_at`]).
+    pub(crate) fn fit_with_information(
+        &self,
+        data: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<(GpdEstimate, Option<[[f64; 2]; 2]>)> {
         let mut sample = Sample::new("generalized Pareto fit", data, weights)?;
         let v0 = moment_start(&mut sample);
         self.run(&mut sample, v0)
@@ -218,9 +228,14 @@ impl GpdFitter {
         let u0 = (shape / scale * sample.x_max).max(-0.999);
         let v0 = if u0.is_finite() { u0.ln_1p() } else { 0.0 };
         self.run(&mut sample, v0.clamp(-30.0, 700.0))
+            .map(|(est, _)| est)
     }
 
-    fn run(&self, sample: &mut Sample<'_>, v0: f64) -> Result<GpdEstimate> {
+    fn run(
+        &self,
+        sample: &mut Sample<'_>,
+        v0: f64,
+    ) -> Result<(GpdEstimate, Option<[[f64; 2]; 2]>)> {
         // The evaluated points live in a buffer kept per thread, so that repeated
         // fits allocate nothing once it has grown (taken out while in use, which
         // also makes a nested fit on the same thread safe).
@@ -232,7 +247,11 @@ impl GpdFitter {
         result
     }
 
-    fn search(&self, search: &mut Search<'_, '_>, v0: f64) -> Result<GpdEstimate> {
+    fn search(
+        &self,
+        search: &mut Search<'_, '_>,
+        v0: f64,
+    ) -> Result<(GpdEstimate, Option<[[f64; 2]; 2]>)> {
         let local = search.local_max(v0, f64::NEG_INFINITY, f64::INFINITY)?;
         let mut best = match local {
             Local::Interior(p) => Some(p),
@@ -243,6 +262,9 @@ impl GpdFitter {
         }
         let sample = &*search.sample;
         let boundary_ll = -sample.total * sample.ln_x_max;
+        let info = best
+            .filter(|p| p.ll >= boundary_ll)
+            .and_then(|p| information_at(&p, sample.total, sample.x_max));
         let est = match best {
             Some(p) if p.ll >= boundary_ll => GpdEstimate {
                 shape: p.xi,
@@ -269,7 +291,7 @@ impl GpdFitter {
                 iterations: u64::from(search.iterations),
             });
         }
-        Ok(est)
+        Ok((est, info))
     }
 }
 
@@ -658,8 +680,8 @@ impl GeneralizedPareto {
     /// # }
     /// ```
     pub fn fit(data: &[f64]) -> Result<GpdFit> {
-        let est = GpdFitter::default().fit(data, None)?;
-        Ok(with_standard_errors(est, data, None))
+        let (est, info) = GpdFitter::default().fit_with_information(data, None)?;
+        Ok(with_standard_errors(est, info, data, None))
     }
 
     /// Weighted maximum-likelihood fit: `weights` are non-negative frequency weights
@@ -669,13 +691,21 @@ impl GeneralizedPareto {
     ///
     /// As [`GpdFitter::fit`].
     pub fn fit_weighted(data: &[f64], weights: &[f64]) -> Result<GpdFit> {
-        let est = GpdFitter::default().fit(data, Some(weights))?;
-        Ok(with_standard_errors(est, data, Some(weights)))
+        let (est, info) = GpdFitter::default().fit_with_information(data, Some(weights))?;
+        Ok(with_standard_errors(est, info, data, Some(weights)))
     }
 }
 
-fn with_standard_errors(est: GpdEstimate, data: &[f64], weights: Option<&[f64]>) -> GpdFit {
-    let (shape_se, scale_se) = match observed_information(data, weights, est.shape, est.scale) {
+/// The fit with standard errors from `info` (the observed information at the
+/// estimate), computed from the data when the fit did not provide it.
+pub(super) fn with_standard_errors(
+    est: GpdEstimate,
+    info: Option<[[f64; 2]; 2]>,
+    data: &[f64],
+    weights: Option<&[f64]>,
+) -> GpdFit {
+    let info = info.or_else(|| observed_information(data, weights, est.shape, est.scale));
+    let (shape_se, scale_se) = match info {
         Some(info) if est.shape > -0.5 && !est.at_boundary => standard_errors(info),
         _ => (None, None),
     };
@@ -686,6 +716,37 @@ fn with_standard_errors(est: GpdEstimate, data: &[f64], weights: Option<&[f64]>)
         scale_se,
         estimate: est,
     }
+}
+
+/// The observed information of [`observed_information`] at a profile point, from
+/// the sums its evaluation already made (no pass over the data). In scaled units
+/// (`y = x/x_max`, `q = 1/(1 + u y)`, means weighted, `σ_y = σ/x_max`), with
+/// `z = x/σ = y/σ_y` and `t = ξ z = u y`:
+///
+/// ```text
+/// Σ w z q = W b/σ_y     Σ w (z q)² = W c/σ_y²     Σ w z q² = W (b - u c)/σ_y
+/// Σ w 2 z³ K(t) = (2/ξ³) (Σ w t q - Σ w ln(1 + t)) + Σ w z² q²/ξ
+///               = (2/ξ³) W (u b - ξ) + W c/(ξ σ_y²)
+/// ```
+///
+/// (`z³/t³ = 1/ξ³`, and `y q² = y q - u y² q²`). The first line of `K` cancels to
+/// `O(1)` from terms of size `1/u` as `u -> 0`, and `b - u c` loses digits as
+/// `u -> ∞`: outside `0.1 <= |u| <= 1e8` this returns `None` and the caller sums
+/// the point-by-point form instead (which handles small `t` by a series).
+fn information_at(p: &ProfilePoint, w: f64, x_max: f64) -> Option<[[f64; 2]; 2]> {
+    if !(p.feasible && (0.1..=1e8).contains(&p.u.abs())) {
+        return None;
+    }
+    let (xi, sy, u) = (p.xi, p.sigma_y, p.u);
+    let sigma = sy * x_max;
+    let s_zq = w * p.b / sy;
+    let s_zq2 = w * p.c / (sy * sy);
+    let s_zqq = w * (p.b - u * p.c) / sy;
+    let s_k = 2.0 / (xi * xi * xi) * w * (u * p.b - xi) + s_zq2 / xi;
+    let l_ss = (w - (1.0 + xi) * (s_zq + s_zqq)) / (sigma * sigma);
+    let l_xs = (s_zq - (1.0 + xi) * s_zq2) / sigma;
+    let info = [[-(s_k + s_zq2), -l_xs], [-l_xs, -l_ss]];
+    info.iter().flatten().all(|v| v.is_finite()).then_some(info)
 }
 
 /// `(se(ξ), se(σ))` from the observed information, `None` unless positive definite.
@@ -790,6 +851,39 @@ mod tests {
             assert!((k_fn(t) - closed).abs() < 1e-9, "t={t}");
         }
         assert_eq!(k_fn(0.0), -1.0 / 3.0);
+    }
+
+    #[test]
+    fn information_from_a_profile_point_equals_the_point_by_point_sum() {
+        let heavy: Vec<f64> = (1..=300)
+            .map(|i| {
+                let p = (i as f64 - 0.5) / 300.0;
+                ((1.0 - p).powf(-0.7) - 1.0) / 0.7
+            })
+            .collect();
+        let spread: Vec<f64> = (1..200)
+            .map(|i| 1e-4 + (i as f64 * 0.618_033_988_7).fract().powi(3) * 50.0)
+            .collect();
+        let weights: Vec<f64> = (0..spread.len()).map(|i| (i % 4) as f64 * 0.5).collect();
+        for (x, w) in [
+            (&heavy[..], None),
+            (&spread[..], None),
+            (&spread[..], Some(&weights[..])),
+        ] {
+            let mut sample = Sample::new("test", x, w).unwrap();
+            for u in [-0.9f64, -0.5, -0.1, 0.1, 0.5, 3.0, 50.0, 1e4, 1e7] {
+                let p = profile::evaluate(&mut sample, u.ln_1p());
+                let fast = information_at(&p, sample.total, sample.x_max).unwrap();
+                let (shape, scale) = (p.xi, p.sigma_y * sample.x_max);
+                let slow = observed_information(x, w, shape, scale).unwrap();
+                let norm = slow.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+                for (a, b) in fast.iter().flatten().zip(slow.iter().flatten()) {
+                    assert!((a - b).abs() <= 1e-9 * norm, "u={u}: {fast:?} vs {slow:?}");
+                }
+            }
+            let p = profile::evaluate(&mut sample, 0.05f64.ln_1p());
+            assert!(information_at(&p, sample.total, sample.x_max).is_none());
+        }
     }
 
     #[test]
