@@ -242,14 +242,12 @@ fn positive_v(a: &ProfilePoint, b: &ProfilePoint, s: Scale) -> f64 {
 
 /// An upper bound of `l*` over the feasible points left of `p` (`p.v < 0`).
 pub(crate) fn left_end(p: &ProfilePoint, s: Scale) -> f64 {
-    if !p.feasible {
-        return if p.xi < -1.0 {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        };
+    if p.xi < -1.0 {
+        // g < -1 here and everywhere left of here (F1): nothing feasible.
+        return f64::NEG_INFINITY;
     }
-    if !(p.v < 0.0) {
+    // Only the value is needed (far left the derivatives can overflow).
+    if !(p.v < 0.0 && p.xi >= -1.0 && p.ll.is_finite() && p.sigma_y > 0.0) {
         return f64::INFINITY;
     }
     let by_g = p.ll - s.w * p.ln_tail;
