@@ -32,11 +32,12 @@
 //!   tangents' crossing.
 //! * (B) `v < 0`: `l*/W = G(g) + ln(1 - e^v) - 1 - ln x_max` with
 //!   `G(g) = -ln(-g) - g`, increasing on the feasible range `-1 <= g < 0`. `g <=` its
-//!   chord in `v` (F4) and `ln(1 - e^v) <=` its tangent (F5): `G(chord) + tangent` is
-//!   convex. Where the chord is below `-1` so is `g`: no feasible point.
+//!   chord in `v` (F4) and `ln(1 - e^v) <=` the smaller of its tangents at `a` and
+//!   `b` (F5): `G(chord) + tangent` is convex on each side of the tangents'
+//!   crossing. Where the chord is below `-1` so is `g`: no feasible point.
 //! * (C) `v > 0`: `l*/W = -ln(v + D) - D + ln(1 - e^{-v}) - 1 - ln x_max`, decreasing
-//!   in `D`; `D >=` its tangents at `a` and `b` (F4) and `ln(1 - e^{-v}) <=` its
-//!   tangent on each piece (F5): convex on each piece.
+//!   in `D`; `D >=` its tangents at `a` and `b` (F4) and `ln(1 - e^{-v}) <=` the
+//!   smaller of its tangents at `a` and `b` (F5): convex between the two crossings.
 //! * (K) Concavity: `l*''/W = -σ''/σ + (σ'/σ)² + c <= -σ''(b)/σ(a) + (σ'(a)/σ(b))² +
 //!   c(a) = K` (F2, F3). If `K < 0`, `l*` lies below the parabola through either end
 //!   with that end's slope and curvature `W K`.
