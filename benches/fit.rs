@@ -2,7 +2,7 @@
 //!
 //! GPD: the 1,000 GPD(0.2, 1) draws of `tests/fixtures/bench_gpd_1000.json` (the same
 //! data `scripts/time_scipy_fit.py` times scipy on), fitted cold with and without the
-//! global scan, and a warm-started local refit of a 50-point window (what a rolling
+//! certified global search, and a warm-started local refit of a 50-point window (what a rolling
 //! forecaster does at every step). SBP: windows of 500, 5,000 and 50,000 points of a
 //! seeded spliced binned-Pareto sample, refitted in place by a reusable `SbpFitter`.
 //! Throughput is in points per second.
@@ -31,8 +31,8 @@ fn bench_data() -> Vec<f64> {
         .collect()
 }
 
-/// Cold GPD fits on 1,000 points: the full fit (local Newton + global scan + standard
-/// errors), the fitter with the scan, and the local search alone.
+/// Cold GPD fits on 1,000 points: the full fit (local Newton + global search + standard
+/// errors), the fitter with the search, and the local Newton alone.
 fn gpd_fit(c: &mut Criterion) {
     let x = bench_data();
     let mut g = c.benchmark_group("gpd_fit_1000");
@@ -52,7 +52,7 @@ fn gpd_fit(c: &mut Criterion) {
 }
 
 /// A rolling tail refit: 50 exceedances, the window moved by one point, warm start
-/// from the previous estimate, no global scan.
+/// from the previous estimate, no global search.
 fn gpd_refit_warm(c: &mut Criterion) {
     let x = bench_data();
     let fitter = GpdFitter::default().global(false);

@@ -70,12 +70,13 @@ fn run_sample(config: DetectorConfig) -> Outcome {
 /// | risk | exclusion level | caught | false alarms | largest upper band |
 /// |---|---|---|---|---|
 /// | 1e-3 | 1e-3 (before and after) | 18/20 | 7 | 2,232 |
-/// | 1e-4 | 1e-4 (before: tied to the risk) | 4/20 | 1 | 2.6e70 |
+/// | 1e-4 | 1e-4 (before: tied to the risk) | 4/20 | 1 | 2.6e70 (3.4e24 with the tail-shape bound of 1) |
 /// | 1e-4 | 1e-3 (after: the default) | 15/20 | 2 | 2,852 |
 /// | 1e-5 | 1e-3 (after) | 15/20 | 1 | 5,662 |
 ///
 /// Before, at risk 1e-4 the spikes with p-values between 1e-4 and 1e-3 entered the
-/// window, the upper tail's shape rose to 1.2 and the band exploded. After, the three
+/// window, the upper tail's shape rose to 1.2 (now to the forecaster's bound of 1)
+/// and the band exploded. After, the three
 /// injected spikes no longer flagged at 1e-4 are exactly those whose p-value is
 /// between 1e-4 and 1e-3, which a risk of 1e-4 is meant not to flag.
 #[test]

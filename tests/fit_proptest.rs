@@ -39,6 +39,21 @@ proptest! {
     }
 
     #[test]
+    fn global_fit_is_never_below_the_local_one_or_the_boundary(
+        x in prop::collection::vec(1e-9..1e9f64, 2..60),
+    ) {
+        let global = GpdFitter::default().fit(&x, None);
+        let local = GpdFitter::default().global(false).fit(&x, None);
+        if let (Ok(g), Ok(l)) = (global, local) {
+            let tol = 1e-9 * (1.0 + l.log_likelihood.abs());
+            prop_assert!(g.log_likelihood >= l.log_likelihood - tol, "{:?} {:?}", g, l);
+            let x_max = x.iter().copied().fold(0.0, f64::max);
+            let boundary = -(x.len() as f64) * x_max.ln();
+            prop_assert!(g.log_likelihood >= boundary - tol);
+        }
+    }
+
+    #[test]
     fn weighted_gpd_fit_is_total(
         x in prop::collection::vec(any_f64(), 0..40),
         w in prop::collection::vec(any_f64(), 0..40),

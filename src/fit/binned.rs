@@ -147,15 +147,69 @@ impl BodyEstimator {
         (self.low, self.high)
     }
 
-    /// Index of the (clamped) bin of `x`.
+    /// Index of the (clamped) bin of `x`: the same bin as
+    /// [`Binned::equal_width`](crate::Binned::equal_width)`(low, high, ..)` assigns
+    /// (`edges[k] <= x < edges[k + 1]`, the last bin closed), with the same edges
+    /// `low + k (high - low)/bins`, so that counts made here match the body's
+    /// densities point for point. Points below `low` go to the first bin, points
+    /// above `high` to the last. `g` is [`guard`](Self::guard).
     #[inline]
-    fn bin_of(&self, x: f64, inv_width: f64) -> usize {
-        let k = ((x - self.low) * inv_width).floor();
-        if k <= 0.0 {
-            0
-        } else {
-            (k as usize).min(self.bins - 1)
+    pub(crate) fn bin_of(&self, x: f64, g: &Guard) -> usize {
+        let last = self.bins - 1;
+        let t = (x - self.low) * g.inv_width;
+        let k = (t as usize).min(last);
+        let frac = t - k as f64;
+        if frac > g.band && frac < 1.0 - g.band {
+            // Well inside bin k: rounding cannot move x across an edge.
+            return k;
         }
+        // Near an edge (or outside the range): the edges settle it; the guess is off
+        // by at most one.
+        if k > 0 && x < self.low + g.width * k as f64 {
+            k - 1
+        } else if k < last && x >= self.edge(k + 1, g.width) {
+            k + 1
+        } else {
+            k
+        }
+    }
+
+    /// The bin width, its inverse and the band (in bins) next to an edge within
+    /// which [`bin_of`](Self::bin_of) compares against the edges themselves: the
+    /// rounding of `(x - low)/width` is below `3 ε bins`, and that of an edge below
+    /// `2 ε (|low| + |high|)` in `x`.
+    pub(crate) fn guard(&self) -> Guard {
+        let width = (self.high - self.low) / self.bins as f64;
+        let inv_width = self.bins as f64 / (self.high - self.low);
+        let band = 8.0
+            * f64::EPSILON
+            * (self.bins as f64 + (self.low.abs() + self.high.abs()) * inv_width);
+        Guard {
+            width,
+            inv_width,
+            band,
+        }
+    }
+
+    /// Edge `k` (`0..=bins`) as [`Binned::equal_width`](crate::Binned::equal_width)
+    /// computes it.
+    #[inline]
+    fn edge(&self, k: usize, width: f64) -> f64 {
+        if k == self.bins {
+            self.high
+        } else {
+            self.low + width * k as f64
+        }
+    }
+
+    /// Whether `edges` are exactly the edges this estimator bins with.
+    pub(crate) fn same_edges(&self, edges: &[f64]) -> bool {
+        let width = self.guard().width;
+        edges.len() == self.bins + 1
+            && edges
+                .iter()
+                .enumerate()
+                .all(|(k, &e)| e == self.edge(k, width))
     }
 
     /// Writes the bin probabilities of `data` (optionally weighted) into `out`
@@ -168,6 +222,18 @@ impl BodyEstimator {
     /// [`Error::NegativeWeight`], and [`Error::InvalidTotal`] when there is no data
     /// or every weight is zero.
     pub fn probabilities(
+        &self,
+        data: &[f64],
+        weights: Option<&[f64]>,
+        out: &mut [f64],
+    ) -> Result<()> {
+        self.counts(data, weights, out)?;
+        self.finish(out)
+    }
+
+    /// The raw (weighted) bin counts of `data` into `out`, before smoothing and the
+    /// pseudo-count; errors as [`probabilities`](Self::probabilities).
+    pub(crate) fn counts(
         &self,
         data: &[f64],
         weights: Option<&[f64]>,
@@ -190,23 +256,48 @@ impl BodyEstimator {
             });
         }
         out.fill(0.0);
-        let inv_width = self.bins as f64 / (self.high - self.low);
-        let mut total = 0.0;
-        for (i, &x) in data.iter().enumerate() {
-            if !x.is_finite() {
-                return Err(Error::NonFiniteValue {
-                    name: "data",
-                    index: i,
-                    value: x,
-                });
+        let g = self.guard();
+        let total = match weights {
+            None => {
+                // `x · 0` is NaN exactly for a NaN or infinite `x`: one check at the
+                // end instead of a branch per point.
+                // (A non-finite value lands in some bin before the check rejects it.)
+                let mut poison = 0.0;
+                for &x in data {
+                    poison += x * 0.0;
+                    out[self.bin_of(x, &g)] += 1.0;
+                }
+                if poison.is_nan() {
+                    let (i, &x) = data
+                        .iter()
+                        .enumerate()
+                        .find(|(_, x)| !x.is_finite())
+                        .unwrap_or_else(|| unreachable!("a non-finite value made the sum NaN"));
+                    return Err(Error::NonFiniteValue {
+                        name: "data",
+                        index: i,
+                        value: x,
+                    });
+                }
+                data.len() as f64
             }
-            let w = match weights {
-                Some(w) => check_weight(w[i], i)?,
-                None => 1.0,
-            };
-            total += w;
-            out[self.bin_of(x, inv_width)] += w;
-        }
+            Some(w) => {
+                let mut total = 0.0;
+                for (i, &x) in data.iter().enumerate() {
+                    if !x.is_finite() {
+                        return Err(Error::NonFiniteValue {
+                            name: "data",
+                            index: i,
+                            value: x,
+                        });
+                    }
+                    let w = check_weight(w[i], i)?;
+                    total += w;
+                    out[self.bin_of(x, &g)] += w;
+                }
+                total
+            }
+        };
         if !(total > 0.0 && total.is_finite()) {
             // No data, or all weights zero: the pseudo-counts alone are not a fit.
             return Err(Error::InvalidTotal {
@@ -214,7 +305,7 @@ impl BodyEstimator {
                 sum: total,
             });
         }
-        self.finish(out)
+        Ok(())
     }
 
     /// Smooths raw bin counts in place (no allocation: a small ring of the taps'
@@ -245,7 +336,8 @@ impl BodyEstimator {
         self.finish(counts)
     }
 
-    fn finish(&self, out: &mut [f64]) -> Result<()> {
+    /// Smoothing, pseudo-count and normalisation of raw counts in `out`.
+    pub(crate) fn finish(&self, out: &mut [f64]) -> Result<()> {
         let taps = self.smoothing.taps();
         if taps.len() > 1 {
             smooth_in_place(out, taps);
@@ -279,6 +371,14 @@ impl BodyEstimator {
         self.probabilities(data, weights, &mut probs)?;
         Binned::equal_width(self.low, self.high, probs)
     }
+}
+
+/// What [`BodyEstimator::bin_of`] needs, computed once per pass.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Guard {
+    width: f64,
+    inv_width: f64,
+    band: f64,
 }
 
 /// `s_k = Σ_j taps[|k - j|] c_j` over the bins that exist, in place. A ring buffer
@@ -322,6 +422,36 @@ mod tests {
                     .sum();
                 assert!((c[k] - direct).abs() < 1e-14, "{sm:?} k={k}");
             }
+        }
+    }
+
+    #[test]
+    fn bins_are_those_of_the_equal_width_body() {
+        for (low, high, bins) in [
+            (0.0, 1.0, 10),
+            (-3.0, 7.0, 100),
+            (1e8, 1e8 + 1.0, 7),
+            (-1e-9, 3e-9, 1000),
+            (0.1, 0.7, 3),
+        ] {
+            let est = BodyEstimator::new(low, high, bins).unwrap();
+            let body = crate::Binned::equal_width(low, high, vec![1.0; bins]).unwrap();
+            let g = est.guard();
+            assert!(est.same_edges(body.edges()));
+            let mut xs: Vec<f64> = body.edges().to_vec();
+            for &e in body.edges() {
+                xs.extend([e.next_up(), e.next_down(), e.next_up().next_up()]);
+            }
+            xs.extend((0..1000).map(|i| low + (high - low) * (i as f64 + 0.37) / 1000.0));
+            for x in xs.into_iter().filter(|&x| x >= low && x <= high) {
+                assert_eq!(
+                    est.bin_of(x, &g),
+                    body.bin_index(x),
+                    "{low} {high} {bins}: {x}"
+                );
+            }
+            assert_eq!(est.bin_of(low - 1.0, &g), 0);
+            assert_eq!(est.bin_of(high + 1.0, &g), bins - 1);
         }
     }
 

@@ -212,7 +212,7 @@ impl Constrained<'_, '_> {
 
     fn profile(&mut self, v: f64) -> ProfilePoint {
         self.evaluations += 1;
-        profile::evaluate(self.sample, v.exp_m1())
+        profile::evaluate(self.sample, v)
     }
 
     /// If the profile's score turns from positive at `va` to negative at `vb`, finds

@@ -4,12 +4,14 @@
 //! likelihood in `θ = ξ/σ` (see `profile.rs`), which is maximised by a safeguarded
 //! Newton iteration (bisection whenever a step leaves the current bracket or fails to
 //! shrink it), started from the method-of-moments estimate or from a caller's warm
-//! start. A branch-and-bound scan then proves (up to the resolution stated on
-//! [`GpdFitter::global`]) that no other local maximum of the profile is higher, and the
-//! boundary `ξ = -1` is compared explicitly.
+//! start. A branch and bound over the whole profile then proves (within the
+//! tolerance stated on [`GpdFitter::global`]) that no other point of the profile is
+//! higher, climbing to any higher local maximum it finds, and the boundary `ξ = -1`
+//! is compared explicitly.
 
 use serde::{Deserialize, Serialize};
 
+use super::bounds::{self, Scale};
 use super::profile::{self, ProfilePoint};
 use super::sample::Sample;
 use crate::GeneralizedPareto;
@@ -31,9 +33,9 @@ use crate::error::{Error, Result};
 ///   three passes over the data.
 ///
 /// Both take optional frequency weights, allocate nothing and return a `Copy`
-/// [`GpdEstimate`]. With [`global(true)`](Self::global) (the default) a scan of the
-/// whole profile follows the local search; turn it off for the hot path of a rolling
-/// refit that starts from the previous step's optimum.
+/// [`GpdEstimate`]. With [`global(true)`](Self::global) (the default) a certified
+/// search of the whole profile follows the local one; turn it off for the hot path
+/// of a rolling refit that starts from the previous step's optimum.
 ///
 /// # Examples
 ///
@@ -49,7 +51,7 @@ use crate::error::{Error, Result};
 /// let est = fitter.fit(&x, None)?;
 /// assert!((est.shape - 0.25).abs() < 0.05 && (est.scale - 2.0).abs() < 0.1);
 ///
-/// // A refit after one new point, warm-started and without the global scan.
+/// // A refit after one new point, warm-started and without the global search.
 /// let mut y = x.clone();
 /// y[0] = 7.5;
 /// let fast = GpdFitter::default().global(false);
@@ -66,11 +68,11 @@ pub struct GpdFitter {
 }
 
 impl Default for GpdFitter {
-    /// At most 200 profile evaluations, tolerance `1e-15`, global scan on.
+    /// At most 200 profile evaluations, tolerance `1e-14`, global search on.
     fn default() -> Self {
         Self {
             max_iterations: 200,
-            tolerance: 1e-15,
+            tolerance: 1e-14,
             global: true,
         }
     }
@@ -141,28 +143,35 @@ impl GpdFitter {
 
     /// Stopping rule: the Newton iteration stops when the log-likelihood gain the next
     /// step predicts is below `tolerance · (1 + |log-likelihood|)`. Non-finite or
-    /// non-positive values restore the default `1e-15`.
+    /// non-positive values restore the default `1e-14`.
     pub fn tolerance(mut self, tolerance: f64) -> Self {
         self.tolerance = if tolerance > 0.0 && tolerance.is_finite() {
             tolerance
         } else {
-            1e-15
+            1e-14
         };
         self
     }
 
-    /// Whether to scan the whole profile for a higher local maximum after the local
-    /// search (default `true`).
+    /// Whether to certify that the fit is the global maximum (default `true`).
     ///
-    /// The profile likelihood can have two local maxima: data whose smallest values
-    /// are many orders of magnitude below the largest can produce a second one at a
-    /// very large shape. The scan splits the admissible range of `θ` into intervals,
-    /// bounds the profile on each from the concavity of `ξ(θ)` and the convexity of
-    /// `σ(θ)`, refines every interval where the score changes sign, and discards an
-    /// interval once its bound is below the best value found. Intervals are not split
-    /// below a width of `1e-3` in `ln(1 + θ max x)`, and the interval holding the
-    /// local solution counts as resolved. Off, the fit returns the local maximum
-    /// reached from the start (the right choice for warm-started rolling refits).
+    /// The profile likelihood can have several local maxima (data in clusters many
+    /// orders of magnitude apart commonly produce them), and a local climb ends on
+    /// whichever it reaches first. With the global search on, a branch and bound
+    /// covers the whole range of `θ`: it bounds the profile on each interval between
+    /// two evaluated points from their exact values and derivatives (the concavity of
+    /// `ξ(θ)`, the convexity of `σ(θ)` and related facts, each proved in the source),
+    /// discards the interval when the bound is not above the best value found,
+    /// climbs to every local maximum it cannot rule out, and splits everything else.
+    ///
+    /// The guarantee: the returned log-likelihood is at least the supremum of the
+    /// log-likelihood over `ξ >= -1`, `σ > 0` minus `1e-12 (1 + |l|)`, up to the
+    /// rounding of the profile evaluations (about `n ε` in the sum of logarithms),
+    /// with two limits on the range searched: intervals narrower than
+    /// `1e-9 (1 + |v|)` in `v = ln(1 + θ max x)` are not split further, and `v` is
+    /// searched up to 700 (`θ max x` up to about `1e304`). The maximum at `ξ = -1`
+    /// is compared explicitly. Off, the fit returns the local maximum reached from
+    /// the start (the right choice for warm-started rolling refits).
     pub fn global(mut self, on: bool) -> Self {
         self.global = on;
         self
@@ -183,8 +192,18 @@ impl GpdFitter {
     /// [`Error::ConstantData`] when they are all equal, and [`Error::NotConverged`]
     /// if the iteration cap is hit.
     pub fn fit(&self, data: &[f64], weights: Option<&[f64]>) -> Result<GpdEstimate> {
+        self.fit_with_information(data, weights).map(|(est, _)| est)
+    }
+
+    /// [`fit`](Self::fit), with the observed information at the estimate when the
+    /// profile point it came from gives it accurately (see [`information_at`]).
+    pub(crate) fn fit_with_information(
+        &self,
+        data: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<(GpdEstimate, Option<[[f64; 2]; 2]>)> {
         let mut sample = Sample::new("generalized Pareto fit", data, weights)?;
-        let v0 = moment_start(&sample);
+        let v0 = moment_start(&mut sample);
         self.run(&mut sample, v0)
     }
 
@@ -209,25 +228,43 @@ impl GpdFitter {
         let u0 = (shape / scale * sample.x_max).max(-0.999);
         let v0 = if u0.is_finite() { u0.ln_1p() } else { 0.0 };
         self.run(&mut sample, v0.clamp(-30.0, 700.0))
+            .map(|(est, _)| est)
     }
 
-    fn run(&self, sample: &mut Sample<'_>, v0: f64) -> Result<GpdEstimate> {
-        let mut search = Search {
-            sample,
-            tolerance: self.tolerance,
-            max_iterations: self.max_iterations,
-            iterations: 0,
-        };
+    fn run(
+        &self,
+        sample: &mut Sample<'_>,
+        v0: f64,
+    ) -> Result<(GpdEstimate, Option<[[f64; 2]; 2]>)> {
+        // The evaluated points live in a buffer kept per thread, so that repeated
+        // fits allocate nothing once it has grown (taken out while in use, which
+        // also makes a nested fit on the same thread safe).
+        let nodes = NODE_BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+        let mut search = Search::new(sample, self, nodes);
+        let result = self.search(&mut search, v0);
+        let nodes = std::mem::take(&mut search.nodes);
+        NODE_BUFFER.with(|b| *b.borrow_mut() = nodes);
+        result
+    }
+
+    fn search(
+        &self,
+        search: &mut Search<'_, '_>,
+        v0: f64,
+    ) -> Result<(GpdEstimate, Option<[[f64; 2]; 2]>)> {
         let local = search.local_max(v0, f64::NEG_INFINITY, f64::INFINITY)?;
         let mut best = match local {
             Local::Interior(p) => Some(p),
             Local::Boundary => None,
         };
         if self.global {
-            search.scan(&mut best)?;
+            search.global(&mut best)?;
         }
         let sample = &*search.sample;
-        let boundary_ll = -sample.total * sample.x_max.ln();
+        let boundary_ll = -sample.total * sample.ln_x_max;
+        let info = best
+            .filter(|p| p.ll >= boundary_ll)
+            .and_then(|p| information_at(&p, sample.total, sample.x_max));
         let est = match best {
             Some(p) if p.ll >= boundary_ll => GpdEstimate {
                 shape: p.xi,
@@ -254,23 +291,36 @@ impl GpdFitter {
                 iterations: u64::from(search.iterations),
             });
         }
-        Ok(est)
+        Ok((est, info))
     }
 }
 
 /// `v = ln(1 + θ max x)` of the method-of-moments estimate `ξ = (1 - mean²/var)/2`,
 /// `σ = mean (1 - ξ)` (no logarithms: one pass already made by `Sample`).
-fn moment_start(sample: &Sample<'_>) -> f64 {
+///
+/// The moments say little once `ξ` nears 1/2 (the variance stops existing). Then the
+/// start is `v = -mean ln(x/max x) - 1/2` instead, when larger: for a heavy tail
+/// `ln x ≈ ln(σ/ξ) + ξ E` with `E` standard exponential, so `-mean ln(x/max x)` is
+/// about `ξ ln n`, which is also about `ln(θ max x)` since `max x ≈ (σ/ξ) n^ξ`.
+fn moment_start(sample: &mut Sample<'_>) -> f64 {
     let m = sample.mean_y;
     let var = sample.mean_y2 - m * m;
-    let xi = if var > 0.0 {
-        (0.5 * (1.0 - m * m / var)).clamp(-0.9, 0.45)
+    let raw = if var > 0.0 {
+        0.5 * (1.0 - m * m / var)
     } else {
         0.0
     };
+    let xi = raw.clamp(-0.9, 0.45);
     let sigma = m * (1.0 - xi);
     let u = (xi / sigma).max(-0.99);
-    if u.is_finite() { u.ln_1p() } else { 0.0 }
+    let v = if u.is_finite() { u.ln_1p() } else { 0.0 };
+    if raw >= 0.4 {
+        let heavy = -sample.mean_ln_y() - 0.5;
+        if heavy > v && heavy.is_finite() {
+            return heavy.min(V_MAX / 2.0);
+        }
+    }
+    v
 }
 
 /// Outcome of a local search.
@@ -284,32 +334,93 @@ enum Local {
 
 /// Newton steps in `v` larger than this are cut (bisection or expansion instead).
 const MAX_STEP: f64 = 4.0;
-/// Grid step of the global scan in `v = ln(1 + θ max x)`.
-const SCAN_STEP: f64 = 1.0;
-/// First node of the global scan (`θ max x = e^-2 - 1`), from which it sweeps both ways.
-const SCAN_START: f64 = -2.0;
-/// Beyond this `v`, `θ max x = e^v - 1` is ~1e304: the profile cannot rise there.
+/// Beyond this `v`, `θ max x = e^v - 1` is ~1e304: the search stops there.
 const V_MAX: f64 = 700.0;
+thread_local! {
+    /// The global search's evaluated points, reused by every fit on the thread.
+    static NODE_BUFFER: std::cell::RefCell<Vec<Node>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+/// An interval is discarded once its bound is at most `best + TAU (1 + |best|)`.
+const TAU: f64 = 1e-12;
+/// Intervals narrower than this in `v` (relative to `1 + |v|`) are not split further.
+const MIN_WIDTH: f64 = 1e-9;
+/// Profile drop (log-likelihood units) aimed at by the first points placed either side
+/// of a local maximum: near enough for the concavity bound, far enough that the
+/// value bounds beyond them have room.
+const DROP: f64 = 4.0;
+
+/// An evaluated point of the profile, as the global search keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    p: ProfilePoint,
+    /// A local search converged here (its score counts as zero).
+    is_max: bool,
+    /// The piece right of this point (up to the next node, or to `+∞`) is cleared.
+    right_done: bool,
+}
 
 struct Search<'s, 'a> {
     sample: &'s mut Sample<'a>,
     tolerance: f64,
     max_iterations: u32,
     iterations: u32,
+    /// Every evaluated point, sorted by `v`.
+    nodes: Vec<Node>,
+    left_done: bool,
+    /// The highest feasible point evaluated so far.
+    top: Option<ProfilePoint>,
 }
 
-impl Search<'_, '_> {
+impl<'s, 'a> Search<'s, 'a> {
+    fn new(sample: &'s mut Sample<'a>, fitter: &GpdFitter, mut nodes: Vec<Node>) -> Self {
+        nodes.clear();
+        Self {
+            sample,
+            tolerance: fitter.tolerance,
+            max_iterations: fitter.max_iterations,
+            iterations: 0,
+            nodes,
+            left_done: false,
+            top: None,
+        }
+    }
+
+    fn not_converged(&self) -> Error {
+        Error::NotConverged {
+            what: "generalized Pareto fit",
+            iterations: u64::from(self.iterations),
+        }
+    }
+
+    /// Evaluates the profile at `v` and records the point.
     fn eval(&mut self, v: f64) -> Result<ProfilePoint> {
         if self.iterations >= self.max_iterations {
-            return Err(Error::NotConverged {
-                what: "generalized Pareto fit",
-                iterations: u64::from(self.iterations),
-            });
+            return Err(self.not_converged());
         }
         self.iterations += 1;
-        // e^v - 1 >= -1 always; at -1 exactly the largest point has 1 + θx = 0 and
-        // the point comes back infeasible.
-        Ok(profile::evaluate(self.sample, v.exp_m1()))
+        let p = profile::evaluate(self.sample, v);
+        if p.feasible && self.top.is_none_or(|t| p.ll > t.ll) {
+            self.top = Some(p);
+        }
+        let at = self.nodes.partition_point(|n| n.p.v < v);
+        if self.nodes.get(at).is_none_or(|n| n.p.v != v) {
+            self.nodes.insert(
+                at,
+                Node {
+                    p,
+                    is_max: false,
+                    right_done: false,
+                },
+            );
+        }
+        Ok(p)
+    }
+
+    /// Marks the recorded point at `v` as a local maximum.
+    fn mark_max(&mut self, v: f64) {
+        if let Some(n) = self.nodes.iter_mut().find(|n| n.p.v == v) {
+            n.is_max = true;
+        }
     }
 
     /// Safeguarded Newton iteration on the profile score in `v = ln(1 + u)`, inside the
@@ -339,13 +450,13 @@ impl Search<'_, '_> {
                 }
             }
             let mut next = None;
-            if p.feasible && p.curvature < 0.0 {
-                let du = -p.score / p.curvature;
-                let gain = 0.5 * p.score * du;
+            if let Some(dv) = newton_step(&p) {
+                let gain = 0.5 * p.score * (1.0 + p.u) * dv;
                 if gain <= self.tolerance * (1.0 + p.ll.abs()) {
+                    self.mark_max(p.v);
                     return Ok(Local::Interior(p));
                 }
-                let cand = v + du / (1.0 + p.u);
+                let cand = v + dv;
                 // Accept the Newton step only inside the bracket, of bounded size and,
                 // once bracketed, at most half the step before last (else bisect: the
                 // classic rtsafe rule, which guarantees the bracket shrinks).
@@ -374,85 +485,164 @@ impl Search<'_, '_> {
             if a.is_finite() && b.is_finite() && b - a <= 1e-14 * (1.0 + a.abs() + b.abs()) {
                 // The bracket has collapsed without the gain test firing (rounding).
                 return Ok(match best {
-                    Some(q) if a_feasible => Local::Interior(q),
+                    Some(q) if a_feasible => {
+                        self.mark_max(q.v);
+                        Local::Interior(q)
+                    }
                     _ => Local::Boundary,
                 });
             }
             if v_next > V_MAX {
-                return Err(Error::NotConverged {
-                    what: "generalized Pareto fit",
-                    iterations: u64::from(self.iterations),
-                });
+                return Err(self.not_converged());
             }
             v = v_next;
         }
     }
 
-    /// Grimshaw's scan: evaluates the profile on a grid in `v` over the whole
-    /// admissible range and refines every other bracket where the score turns from
-    /// positive to negative (a local maximum); updates `best`.
+    /// Branch and bound over the whole admissible range: proves that no point of the
+    /// profile is higher than `best` (or the boundary candidate) by more than
+    /// `TAU (1 + |best|)`, climbing to every local maximum it cannot rule out.
     ///
-    /// Right of `v_hi` the score is provably negative: its sign is that of
-    /// Grimshaw's `h(θ) = (1 + ξ) A - 1` with `A = mean 1/(1+θx) < 1/(θ min x)` and
-    /// `ξ <= ln(1 + θ mean x)` (Jensen). Left of a node with `θ < 0` and
-    /// `σ(θ) >= max x` nothing beats the boundary candidate (`dominated_leftwards`).
-    fn scan(&mut self, best: &mut Option<ProfilePoint>) -> Result<()> {
-        let (x_max, x_min, mean_y) = (self.sample.x_max, self.sample.x_min, self.sample.mean_y);
-        let ratio = x_max / x_min;
-        let mut u_hi = 1.0;
-        while (1.0 + (u_hi * mean_y).ln_1p()) * ratio / u_hi >= 1.0 && u_hi < 1e300 {
-            u_hi *= 2.0;
+    /// The real line of `v` is covered by the left end (`-∞` to the first point),
+    /// the intervals between consecutive evaluated points and the right end. Each
+    /// piece is cleared by a bound of `bounds.rs` at most the target, or by being
+    /// narrower than `MIN_WIDTH`; otherwise an interval whose score turns from
+    /// positive to negative gets a bracketed Newton climb (which records its points
+    /// and may raise `best`), any other interval is split by a new evaluation, and an
+    /// end is pushed outwards. Cleared pieces stay cleared, since `best` only rises.
+    fn global(&mut self, best: &mut Option<ProfilePoint>) -> Result<()> {
+        let scale = Scale {
+            w: self.sample.total,
+            offset: 1.0 + self.sample.ln_x_max,
+        };
+        let boundary = -self.sample.total * self.sample.ln_x_max;
+        let mut mean_ln_y = None;
+        if self.nodes.is_empty() {
+            self.eval(0.0)?;
         }
-        let v_hi = u_hi.ln_1p().min(V_MAX);
-        let local_v = best.map(|p| p.u.ln_1p());
-        let start = self.eval(SCAN_START)?;
-        // Rightwards: nodes every SCAN_STEP up to v_hi.
-        let mut prev = (SCAN_START, start);
-        let mut v = SCAN_START;
-        while v < v_hi {
-            v = (v + SCAN_STEP).min(v_hi);
-            let p = self.eval(v)?;
-            let (va, pa) = prev;
-            prev = (v, p);
-            self.refine_bracket(va, pa, v, p, local_v, best)?;
+        loop {
+            // Every evaluated feasible point is a candidate, not only local maxima.
+            if let Some(t) = self.top
+                && best.is_none_or(|p| t.ll > p.ll)
+            {
+                *best = Some(t);
+            }
+            let level = best.map_or(boundary, |p| p.ll.max(boundary));
+            let target = level + TAU * (1.0 + level.abs());
+            if !self.left_done {
+                let first = self.nodes[0].p;
+                if bounds::left_end(&first, scale) <= target {
+                    self.left_done = true;
+                } else if first.v < -1e9 {
+                    return Err(self.not_converged());
+                } else {
+                    // The left-end bound loses about W e^v: start where that is small.
+                    let v = if first.v < 0.0 {
+                        (2.0 * first.v).min(first.v - 1.0)
+                    } else {
+                        -(self.sample.total.ln() - 2.0).max(1.0)
+                    };
+                    self.eval_new(v)?;
+                }
+                continue;
+            }
+            let Some(i) = self.nodes.iter().position(|n| !n.right_done) else {
+                return Ok(());
+            };
+            if i + 1 == self.nodes.len() {
+                let last = self.nodes[i].p;
+                let l = *mean_ln_y.get_or_insert_with(|| self.sample.mean_ln_y());
+                if last.v >= V_MAX || bounds::right_end(&last, l, scale) <= target {
+                    self.nodes[i].right_done = true;
+                } else {
+                    let v = if last.v > 0.0 {
+                        (2.0 * last.v).max(last.v + 1.0).min(V_MAX)
+                    } else {
+                        1.0
+                    };
+                    self.eval_new(v)?;
+                }
+                continue;
+            }
+            let (a, b) = (self.nodes[i], self.nodes[i + 1]);
+            let width = b.p.v - a.p.v;
+            if width <= MIN_WIDTH * (1.0 + a.p.v.abs().max(b.p.v.abs()))
+                || bounds::interval_below(&a.p, &b.p, scale, target)
+            {
+                self.nodes[i].right_done = true;
+                continue;
+            }
+            let slope = |n: &Node| if n.is_max { 0.0 } else { n.p.score };
+            if a.p.feasible && b.p.feasible && slope(&a) > 0.0 && slope(&b) < 0.0 {
+                let v0 = newton_start(&a.p, &b.p);
+                self.local_max(v0, a.p.v, b.p.v)?;
+                continue;
+            }
+            self.eval_new(split_point(&a, &b))?;
         }
-        // Leftwards: doubling distances towards u = -1 (v = -∞), until the edge
-        // ξ = -1, a dominated node, or u has rounded to -1.
-        let mut next = (SCAN_START, start);
-        let mut v = SCAN_START;
-        while next.1.feasible && !dominated_leftwards(&next.1) && v > -64.0 {
-            v *= 2.0;
-            let p = self.eval(v)?;
-            let (vb, pb) = next;
-            next = (v, p);
-            self.refine_bracket(v, p, vb, pb, local_v, best)?;
-        }
-        Ok(())
     }
 
-    /// Refines `[va, vb]` if the score turns from positive to negative inside and the
-    /// bracket is not the local search's own.
-    fn refine_bracket(
-        &mut self,
-        va: f64,
-        pa: ProfilePoint,
-        vb: f64,
-        pb: ProfilePoint,
-        local_v: Option<f64>,
-        best: &mut Option<ProfilePoint>,
-    ) -> Result<()> {
-        if !(pa.feasible && pb.feasible && pa.score > 0.0 && pb.score < 0.0) {
-            return Ok(());
+    /// Evaluates a new point for the global search.
+    fn eval_new(&mut self, v: f64) -> Result<()> {
+        self.eval(v).map(|_| ())
+    }
+}
+
+/// The Newton step in `v` at a feasible point, from the profile's slope and
+/// curvature in `v` (`dl/dv = (1 + u) dl/du`, `d²l/dv² = (1 + u)² d²l/du² + (1 + u)
+/// dl/du`), or in `u` where the profile is not concave in `v`; `None` where it is
+/// concave in neither.
+fn newton_step(p: &ProfilePoint) -> Option<f64> {
+    if !p.feasible {
+        return None;
+    }
+    let a = 1.0 + p.u;
+    let curv_v = p.curvature * a * a + p.score * a;
+    if curv_v < 0.0 {
+        Some(-p.score * a / curv_v)
+    } else if p.curvature < 0.0 {
+        Some(-p.score / p.curvature / a)
+    } else {
+        None
+    }
+}
+
+/// Where a bracketed climb in `[a, b]` starts: a Newton step from an end if it lands
+/// inside, else the midpoint.
+fn newton_start(a: &ProfilePoint, b: &ProfilePoint) -> f64 {
+    for p in [a, b] {
+        if let Some(dv) = newton_step(p) {
+            let v = p.v + dv;
+            if v > a.v && v < b.v {
+                return v;
+            }
         }
-        if local_v.is_some_and(|v1| va <= v1 && v1 <= vb) {
-            return Ok(());
+    }
+    0.5 * (a.v + b.v)
+}
+
+/// Where an interval that could not be cleared is split: next to a local maximum, at
+/// the distance where the quadratic model has dropped by `DROP`; elsewhere in the
+/// middle.
+fn split_point(a: &Node, b: &Node) -> f64 {
+    let (va, vb) = (a.p.v, b.p.v);
+    let half = 0.5 * (vb - va);
+    let near = |m: &ProfilePoint| {
+        // d²l*/dv² at a stationary point is (du/dv)² d²l*/du².
+        let curv_v = m.curvature * (1.0 + m.u) * (1.0 + m.u);
+        let d = (2.0 * DROP / -curv_v).sqrt();
+        if d.is_finite() && d > 0.0 {
+            d.min(half)
+        } else {
+            half
         }
-        if let Local::Interior(q) = self.local_max(0.5 * (va + vb), va, vb)?
-            && best.is_none_or(|p| q.ll > p.ll)
-        {
-            *best = Some(q);
-        }
-        Ok(())
+    };
+    if a.is_max {
+        va + near(&a.p)
+    } else if b.is_max {
+        vb - near(&b.p)
+    } else {
+        va + half
     }
 }
 
@@ -470,7 +660,7 @@ impl GeneralizedPareto {
     /// The estimate maximises the likelihood over `ξ >= -1` (below `-1` the
     /// likelihood is unbounded, see [`GpdFitter`]); the method is Grimshaw's (1993)
     /// reduction to a one-dimensional profile likelihood, solved by safeguarded
-    /// Newton steps with a global scan.
+    /// Newton steps and a certified global search.
     ///
     /// # Errors
     ///
@@ -490,8 +680,8 @@ impl GeneralizedPareto {
     /// # }
     /// ```
     pub fn fit(data: &[f64]) -> Result<GpdFit> {
-        let est = GpdFitter::default().fit(data, None)?;
-        Ok(with_standard_errors(est, data, None))
+        let (est, info) = GpdFitter::default().fit_with_information(data, None)?;
+        Ok(with_standard_errors(est, info, data, None))
     }
 
     /// Weighted maximum-likelihood fit: `weights` are non-negative frequency weights
@@ -501,13 +691,21 @@ impl GeneralizedPareto {
     ///
     /// As [`GpdFitter::fit`].
     pub fn fit_weighted(data: &[f64], weights: &[f64]) -> Result<GpdFit> {
-        let est = GpdFitter::default().fit(data, Some(weights))?;
-        Ok(with_standard_errors(est, data, Some(weights)))
+        let (est, info) = GpdFitter::default().fit_with_information(data, Some(weights))?;
+        Ok(with_standard_errors(est, info, data, Some(weights)))
     }
 }
 
-fn with_standard_errors(est: GpdEstimate, data: &[f64], weights: Option<&[f64]>) -> GpdFit {
-    let (shape_se, scale_se) = match observed_information(data, weights, est.shape, est.scale) {
+/// The fit with standard errors from `info` (the observed information at the
+/// estimate), computed from the data when the fit did not provide it.
+pub(super) fn with_standard_errors(
+    est: GpdEstimate,
+    info: Option<[[f64; 2]; 2]>,
+    data: &[f64],
+    weights: Option<&[f64]>,
+) -> GpdFit {
+    let info = info.or_else(|| observed_information(data, weights, est.shape, est.scale));
+    let (shape_se, scale_se) = match info {
         Some(info) if est.shape > -0.5 && !est.at_boundary => standard_errors(info),
         _ => (None, None),
     };
@@ -518,6 +716,37 @@ fn with_standard_errors(est: GpdEstimate, data: &[f64], weights: Option<&[f64]>)
         scale_se,
         estimate: est,
     }
+}
+
+/// The observed information of [`observed_information`] at a profile point, from
+/// the sums its evaluation already made (no pass over the data). In scaled units
+/// (`y = x/x_max`, `q = 1/(1 + u y)`, means weighted, `σ_y = σ/x_max`), with
+/// `z = x/σ = y/σ_y` and `t = ξ z = u y`:
+///
+/// ```text
+/// Σ w z q = W b/σ_y     Σ w (z q)² = W c/σ_y²     Σ w z q² = W (b - u c)/σ_y
+/// Σ w 2 z³ K(t) = (2/ξ³) (Σ w t q - Σ w ln(1 + t)) + Σ w z² q²/ξ
+///               = (2/ξ³) W (u b - ξ) + W c/(ξ σ_y²)
+/// ```
+///
+/// (`z³/t³ = 1/ξ³`, and `y q² = y q - u y² q²`). The first line of `K` cancels to
+/// `O(1)` from terms of size `1/u` as `u -> 0`, and `b - u c` loses digits as
+/// `u -> ∞`: outside `0.1 <= |u| <= 1e8` this returns `None` and the caller sums
+/// the point-by-point form instead (which handles small `t` by a series).
+fn information_at(p: &ProfilePoint, w: f64, x_max: f64) -> Option<[[f64; 2]; 2]> {
+    if !(p.feasible && (0.1..=1e8).contains(&p.u.abs())) {
+        return None;
+    }
+    let (xi, sy, u) = (p.xi, p.sigma_y, p.u);
+    let sigma = sy * x_max;
+    let s_zq = w * p.b / sy;
+    let s_zq2 = w * p.c / (sy * sy);
+    let s_zqq = w * (p.b - u * p.c) / sy;
+    let s_k = 2.0 / (xi * xi * xi) * w * (u * p.b - xi) + s_zq2 / xi;
+    let l_ss = (w - (1.0 + xi) * (s_zq + s_zqq)) / (sigma * sigma);
+    let l_xs = (s_zq - (1.0 + xi) * s_zq2) / sigma;
+    let info = [[-(s_k + s_zq2), -l_xs], [-l_xs, -l_ss]];
+    info.iter().flatten().all(|v| v.is_finite()).then_some(info)
 }
 
 /// `(se(ξ), se(σ))` from the observed information, `None` unless positive definite.
@@ -622,6 +851,39 @@ mod tests {
             assert!((k_fn(t) - closed).abs() < 1e-9, "t={t}");
         }
         assert_eq!(k_fn(0.0), -1.0 / 3.0);
+    }
+
+    #[test]
+    fn information_from_a_profile_point_equals_the_point_by_point_sum() {
+        let heavy: Vec<f64> = (1..=300)
+            .map(|i| {
+                let p = (i as f64 - 0.5) / 300.0;
+                ((1.0 - p).powf(-0.7) - 1.0) / 0.7
+            })
+            .collect();
+        let spread: Vec<f64> = (1..200)
+            .map(|i| 1e-4 + (i as f64 * 0.618_033_988_7).fract().powi(3) * 50.0)
+            .collect();
+        let weights: Vec<f64> = (0..spread.len()).map(|i| (i % 4) as f64 * 0.5).collect();
+        for (x, w) in [
+            (&heavy[..], None),
+            (&spread[..], None),
+            (&spread[..], Some(&weights[..])),
+        ] {
+            let mut sample = Sample::new("test", x, w).unwrap();
+            for u in [-0.9f64, -0.5, -0.1, 0.1, 0.5, 3.0, 50.0, 1e4, 1e7] {
+                let p = profile::evaluate(&mut sample, u.ln_1p());
+                let fast = information_at(&p, sample.total, sample.x_max).unwrap();
+                let (shape, scale) = (p.xi, p.sigma_y * sample.x_max);
+                let slow = observed_information(x, w, shape, scale).unwrap();
+                let norm = slow.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+                for (a, b) in fast.iter().flatten().zip(slow.iter().flatten()) {
+                    assert!((a - b).abs() <= 1e-9 * norm, "u={u}: {fast:?} vs {slow:?}");
+                }
+            }
+            let p = profile::evaluate(&mut sample, 0.05f64.ln_1p());
+            assert!(information_at(&p, sample.total, sample.x_max).is_none());
+        }
     }
 
     #[test]

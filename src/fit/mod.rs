@@ -16,6 +16,7 @@
 //! exponentially decayed weights give a decayed-window fit.
 
 mod binned;
+mod bounds;
 pub(crate) mod constrained;
 mod gpd;
 mod profile;

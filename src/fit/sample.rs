@@ -21,6 +21,8 @@ pub(crate) struct Sample<'a> {
     /// Number of points with positive weight.
     pub(crate) count: usize,
     pub(crate) x_max: f64,
+    /// `ln x_max`.
+    pub(crate) ln_x_max: f64,
     pub(crate) x_min: f64,
     /// Weighted mean of `y = x / x_max`.
     pub(crate) mean_y: f64,
@@ -28,6 +30,8 @@ pub(crate) struct Sample<'a> {
     pub(crate) mean_y2: f64,
     /// Weighted means of `y^k`, `k = 1..=MOMENTS`, filled on first use.
     moments: Option<[f64; MOMENTS]>,
+    /// Weighted mean of `ln y`, filled on first use.
+    mean_ln_y: Option<f64>,
 }
 
 impl<'a> Sample<'a> {
@@ -41,6 +45,11 @@ impl<'a> Sample<'a> {
                 expected: x.len(),
                 got: w.len(),
             });
+        }
+        if w.is_none()
+            && let Some(sample) = Self::unweighted(what, x)
+        {
+            return sample;
         }
         let mut total = 0.0;
         let mut count = 0usize;
@@ -107,11 +116,76 @@ impl<'a> Sample<'a> {
             total,
             count,
             x_max,
+            ln_x_max: x_max.ln(),
             x_min,
             mean_y: s1 / total,
             mean_y2: s2 / total,
             moments: None,
+            mean_ln_y: None,
         })
+    }
+
+    /// The unweighted case in one branch-free pass (checks, extremes and both power
+    /// sums at once, in four lanes); `None` when some value is invalid or the raw
+    /// squares could overflow or underflow, and the general two-pass path takes over
+    /// (and names the first bad value).
+    fn unweighted(what: &'static str, x: &'a [f64]) -> Option<Result<Self>> {
+        let mut lo = [f64::INFINITY; 4];
+        let mut hi = [0.0f64; 4];
+        let mut s1 = [0.0f64; 4];
+        let mut s2 = [0.0f64; 4];
+        let n4 = x.len() / 4 * 4;
+        for quad in x[..n4].chunks_exact(4) {
+            for i in 0..4 {
+                let v = quad[i];
+                lo[i] = if v < lo[i] { v } else { lo[i] };
+                hi[i] = if v > hi[i] { v } else { hi[i] };
+                s1[i] += v;
+                s2[i] += v * v;
+            }
+        }
+        for (k, &v) in x[n4..].iter().enumerate() {
+            lo[k] = if v < lo[k] { v } else { lo[k] };
+            hi[k] = if v > hi[k] { v } else { hi[k] };
+            s1[k] += v;
+            s2[k] += v * v;
+        }
+        let x_max = hi[0].max(hi[1]).max(hi[2].max(hi[3]));
+        let x_min = lo[0].min(lo[1]).min(lo[2].min(lo[3]));
+        let sum1 = (s1[0] + s1[1]) + (s1[2] + s1[3]);
+        let sum2 = (s2[0] + s2[1]) + (s2[2] + s2[3]);
+        // A NaN makes the sums NaN (the comparisons skip it); an infinity or a value
+        // <= 0 shows in the extremes. Squares of values in [1e-150, 1e150] neither
+        // overflow nor lose precision.
+        if !(x_min >= 1e-150 && x_max <= 1e150 && sum1.is_finite() && sum2.is_finite()) {
+            return None;
+        }
+        let count = x.len();
+        if count < 2 {
+            return Some(Err(Error::TooFewObservations {
+                what,
+                needed: 2,
+                got: count,
+            }));
+        }
+        if x_min == x_max {
+            return Some(Err(Error::ConstantData { what, value: x_max }));
+        }
+        let total = count as f64;
+        let inv = 1.0 / x_max;
+        Some(Ok(Self {
+            x,
+            w: None,
+            total,
+            count,
+            x_max,
+            ln_x_max: x_max.ln(),
+            x_min,
+            mean_y: sum1 * inv / total,
+            mean_y2: sum2 * inv * inv / total,
+            moments: None,
+            mean_ln_y: None,
+        }))
     }
 
     /// Weighted means of `(x / x_max)^k` for `k = 1..=MOMENTS` (computed once).
@@ -136,6 +210,70 @@ impl<'a> Sample<'a> {
         self.moments = Some(acc);
         acc
     }
+}
+
+impl Sample<'_> {
+    /// Weighted mean of `ln(x / x_max)` (computed once).
+    pub(crate) fn mean_ln_y(&mut self) -> f64 {
+        if let Some(m) = self.mean_ln_y {
+            return m;
+        }
+        let s = match self.w {
+            None => sum_ln(self.x, self.x_min, self.x_max),
+            Some(w) => self
+                .x
+                .iter()
+                .zip(w)
+                .filter(|&(_, &wi)| wi > 0.0)
+                .map(|(&xi, &wi)| wi * xi.ln())
+                .sum(),
+        };
+        let m = s / self.total - self.ln_x_max;
+        self.mean_ln_y = Some(m);
+        m
+    }
+}
+
+/// `Σ ln x` for values in `[lo, hi]` (`lo > 0`) as the logarithm of their product,
+/// split into mantissa and exponent every `block` factors so that it cannot overflow
+/// or underflow: one logarithm per block instead of one per value (within `n ε/2` of
+/// the exact sum).
+fn sum_ln(x: &[f64], lo: f64, hi: f64) -> f64 {
+    let step = lo.log2().abs().max(hi.log2().abs()) + 1.0;
+    let block = (900.0 / step).min(512.0);
+    if block < 4.0 {
+        return x.iter().map(|v| v.ln()).sum();
+    }
+    let block = block as usize;
+    let mut prod = [1.0f64; 4];
+    let mut expo = 0i64;
+    let n4 = x.len() / 4 * 4;
+    for big in x[..n4].chunks(4 * block) {
+        for quad in big.chunks_exact(4) {
+            for i in 0..4 {
+                prod[i] *= quad[i];
+            }
+        }
+        for p in prod.iter_mut() {
+            let (m, e) = split(*p);
+            *p = m;
+            expo += e;
+        }
+    }
+    let mut s = expo as f64 * std::f64::consts::LN_2;
+    for p in prod {
+        s += p.ln();
+    }
+    s + x[n4..].iter().map(|v| v.ln()).sum::<f64>()
+}
+
+/// `p = m · 2^e` with `m` in `[1, 2)`, for a positive normal `p`.
+#[inline(always)]
+pub(crate) fn split(p: f64) -> (f64, i64) {
+    const MANTISSA: u64 = (1 << 52) - 1;
+    let bits = p.to_bits();
+    let e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    (f64::from_bits((bits & MANTISSA) | 0x3ff0_0000_0000_0000), e)
 }
 
 /// Checks one weight: finite and non-negative.

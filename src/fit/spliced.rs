@@ -286,8 +286,13 @@ pub struct SbpFitter {
     config: SbpConfig,
     warm_start: bool,
     probs: Vec<f64>,
-    excess: Vec<f64>,
-    excess_w: Vec<f64>,
+    /// Raw (weighted) bin counts of the last fit, before smoothing.
+    counts: Vec<f64>,
+    /// The body's bins of the last fit.
+    body: Option<BodyEstimator>,
+    /// Exceedances (and weights, when weighted) of the lower and upper tails.
+    excess: [Vec<f64>; 2],
+    excess_w: [Vec<f64>; 2],
     previous: Option<(GpdEstimate, GpdEstimate)>,
 }
 
@@ -303,8 +308,10 @@ impl SbpFitter {
             config,
             warm_start: false,
             probs: vec![0.0; config.bins],
-            excess: Vec::new(),
-            excess_w: Vec::new(),
+            counts: vec![0.0; config.bins],
+            body: None,
+            excess: [Vec::new(), Vec::new()],
+            excess_w: [Vec::new(), Vec::new()],
             previous: None,
         })
     }
@@ -343,10 +350,9 @@ impl SbpFitter {
         )?;
         let mut dist = SplicedBinnedPareto::new(body, lower, upper)?;
         let est = self.tails_into(data, weights, &mut dist)?;
-        let with_se = |e: GpdEstimate, lower: bool, this: &mut Self| -> GpdFit {
-            this.collect_excess(data, weights, &dist, lower);
-            let w = weights.map(|_| this.excess_w.as_slice());
-            let info = observed_information(&this.excess, w, e.shape, e.scale);
+        let with_se = |e: GpdEstimate, side: usize, this: &Self| -> GpdFit {
+            let w = weights.map(|_| this.excess_w[side].as_slice());
+            let info = observed_information(&this.excess[side], w, e.shape, e.scale);
             let (shape_se, scale_se) = match info {
                 Some(i) if e.shape > -0.5 && !e.at_boundary => standard_errors(i),
                 _ => (None, None),
@@ -359,8 +365,8 @@ impl SbpFitter {
                 estimate: e,
             }
         };
-        let lower = with_se(est.lower, true, self);
-        let upper = with_se(est.upper, false, self);
+        let lower = with_se(est.lower, LOWER, self);
+        let upper = with_se(est.upper, UPPER, self);
         Ok(SbpFit {
             dist,
             log_likelihood: est.log_likelihood,
@@ -412,18 +418,37 @@ impl SbpFitter {
             Bounds::Fixed { low, high } => (low, high),
             Bounds::Auto { margin } => {
                 let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-                for (i, &x) in data.iter().enumerate() {
-                    if !x.is_finite() {
-                        return Err(Error::NonFiniteValue {
-                            name: "data",
-                            index: i,
-                            value: x,
-                        });
+                // `x · 0` is NaN exactly for a NaN or infinite `x`.
+                let mut poison = 0.0;
+                match weights {
+                    None => {
+                        for &x in data {
+                            poison += x * 0.0;
+                            lo = if x < lo { x } else { lo };
+                            hi = if x > hi { x } else { hi };
+                        }
                     }
-                    if weights.is_none_or(|w| w.get(i).is_some_and(|&w| w > 0.0)) {
-                        lo = lo.min(x);
-                        hi = hi.max(x);
+                    Some(w) => {
+                        for (i, &x) in data.iter().enumerate() {
+                            poison += x * 0.0;
+                            if w.get(i).is_some_and(|&w| w > 0.0) {
+                                lo = if x < lo { x } else { lo };
+                                hi = if x > hi { x } else { hi };
+                            }
+                        }
                     }
+                }
+                if poison.is_nan() {
+                    let (i, &x) = data
+                        .iter()
+                        .enumerate()
+                        .find(|(_, x)| !x.is_finite())
+                        .unwrap_or_else(|| unreachable!("a non-finite value made the sum NaN"));
+                    return Err(Error::NonFiniteValue {
+                        name: "data",
+                        index: i,
+                        value: x,
+                    });
                 }
                 if !(lo <= hi) {
                     // No point has positive weight (lengths are checked below).
@@ -450,35 +475,55 @@ impl SbpFitter {
                 (lo - pad, hi + pad)
             }
         };
-        BodyEstimator::new(low, high, self.config.bins)?
+        let body = BodyEstimator::new(low, high, self.config.bins)?
             .smoothing(self.config.smoothing)
-            .pseudo_count(self.config.pseudo_count)?
-            .probabilities(data, weights, &mut self.probs)?;
+            .pseudo_count(self.config.pseudo_count)?;
+        body.counts(data, weights, &mut self.counts)?;
+        self.probs.copy_from_slice(&self.counts);
+        body.finish(&mut self.probs)?;
+        self.body = Some(body);
         Ok((low, high))
     }
 
-    /// Fills `self.excess` (and `self.excess_w`) with one tail's exceedances of
-    /// positive weight.
+    /// Fills `self.excess` (and `self.excess_w`) with both tails' exceedances of
+    /// positive weight in one pass, and returns `Σ w ln f_body` over them (the body
+    /// density of the bin each falls in, as counted in `self.counts`), which the
+    /// body's log-likelihood subtracts from its per-bin total.
     fn collect_excess(
         &mut self,
         data: &[f64],
         weights: Option<&[f64]>,
         dist: &SplicedBinnedPareto,
-        lower: bool,
-    ) {
-        self.excess.clear();
-        self.excess_w.clear();
+        ln_density: impl Fn(usize) -> f64,
+    ) -> f64 {
+        for side in [LOWER, UPPER] {
+            self.excess[side].clear();
+            self.excess_w[side].clear();
+        }
         let (tl, tu) = (dist.lower_threshold(), dist.upper_threshold());
+        let body = self
+            .body
+            .unwrap_or_else(|| unreachable!("prepare ran first"));
+        let guard = body.guard();
+        let mut excess_ll = 0.0;
         for (i, &x) in data.iter().enumerate() {
+            let (side, e) = if x < tl {
+                (LOWER, tl - x)
+            } else if x > tu {
+                (UPPER, x - tu)
+            } else {
+                continue;
+            };
             let w = weights.map_or(1.0, |w| w[i]);
-            let e = if lower { tl - x } else { x - tu };
-            if e > 0.0 && w > 0.0 {
-                self.excess.push(e);
+            if w > 0.0 {
+                self.excess[side].push(e);
                 if weights.is_some() {
-                    self.excess_w.push(w);
+                    self.excess_w[side].push(w);
                 }
+                excess_ll += w * ln_density(body.bin_of(x, &guard));
             }
         }
+        excess_ll
     }
 
     /// Fits both tails against `dist`'s thresholds, writes them into `dist` and
@@ -489,32 +534,36 @@ impl SbpFitter {
         weights: Option<&[f64]>,
         dist: &mut SplicedBinnedPareto,
     ) -> Result<SbpEstimate> {
-        let mut fits = [None, None];
-        for (slot, lower) in fits.iter_mut().zip([true, false]) {
-            self.collect_excess(data, weights, dist, lower);
-            let needed = self.config.min_exceedances.max(2);
-            if self.excess.len() < needed {
+        // The body's log-density per bin (its midpoint lies strictly inside it).
+        let ln_density = |k: usize| {
+            let e = dist.body().edges();
+            dist.body().ln_pdf(0.5 * (e[k] + e[k + 1]))
+        };
+        let excess_ll = self.collect_excess(data, weights, dist, ln_density);
+        let needed = self.config.min_exceedances.max(2);
+        for (side, what) in [(LOWER, "lower tail fit"), (UPPER, "upper tail fit")] {
+            if self.excess[side].len() < needed {
                 return Err(Error::TooFewObservations {
-                    what: if lower {
-                        "lower tail fit"
-                    } else {
-                        "upper tail fit"
-                    },
+                    what,
                     needed,
-                    got: self.excess.len(),
+                    got: self.excess[side].len(),
                 });
             }
-            let w = weights.map(|_| self.excess_w.as_slice());
+        }
+        let mut fits = [None, None];
+        for (side, slot) in fits.iter_mut().enumerate() {
+            let w = weights.map(|_| self.excess_w[side].as_slice());
             let previous = self
                 .previous
                 .filter(|_| self.warm_start)
-                .map(|(l, u)| if lower { l } else { u });
+                .map(|(l, u)| if side == LOWER { l } else { u });
             let est = match previous {
-                Some(p) => self
-                    .config
-                    .gpd
-                    .fit_with_start(&self.excess, w, p.shape, p.scale)?,
-                None => self.config.gpd.fit(&self.excess, w)?,
+                Some(p) => {
+                    self.config
+                        .gpd
+                        .fit_with_start(&self.excess[side], w, p.shape, p.scale)?
+                }
+                None => self.config.gpd.fit(&self.excess[side], w)?,
             };
             *slot = Some(est);
         }
@@ -525,18 +574,38 @@ impl SbpFitter {
         let upper = Tail::new(self.config.upper_tail_mass, up.dist())?;
         dist.update(&self.probs, lower, upper)?;
         self.previous = Some((lo, up));
-        // Tail points contribute ln p + ln g(excess), already summed by the GPD fits;
-        // body points are a table look-up each.
-        let (tl, tu) = (dist.lower_threshold(), dist.upper_threshold());
-        let mut body_ll = 0.0;
-        for (i, &x) in data.iter().enumerate() {
-            if x >= tl && x <= tu {
-                let w = weights.map_or(1.0, |w| w[i]);
-                if w > 0.0 {
-                    body_ll += w * dist.body().ln_pdf(x);
+        // Tail points contribute ln p + ln g(excess), already summed by the GPD fits.
+        // Body points contribute the log-density of their bin: all points' per-bin
+        // totals minus the exceedances' share (the bins are the ones counted, when
+        // the body has exactly the estimator's edges; else point by point).
+        let body = self
+            .body
+            .unwrap_or_else(|| unreachable!("prepare ran first"));
+        let body_ll = if body.same_edges(dist.body().edges()) {
+            let total: f64 = self
+                .counts
+                .iter()
+                .enumerate()
+                .filter(|&(_, &c)| c > 0.0)
+                .map(|(k, &c)| {
+                    let e = dist.body().edges();
+                    c * dist.body().ln_pdf(0.5 * (e[k] + e[k + 1]))
+                })
+                .sum();
+            total - excess_ll
+        } else {
+            let (tl, tu) = (dist.lower_threshold(), dist.upper_threshold());
+            let mut body_ll = 0.0;
+            for (i, &x) in data.iter().enumerate() {
+                if x >= tl && x <= tu {
+                    let w = weights.map_or(1.0, |w| w[i]);
+                    if w > 0.0 {
+                        body_ll += w * dist.body().ln_pdf(x);
+                    }
                 }
             }
-        }
+            body_ll
+        };
         let log_likelihood = body_ll
             + lo.log_likelihood
             + lo.total_weight * self.config.lower_tail_mass.ln()
@@ -549,6 +618,11 @@ impl SbpFitter {
         })
     }
 }
+
+/// Index of the lower tail in the fitter's per-tail buffers.
+const LOWER: usize = 0;
+/// Index of the upper tail.
+const UPPER: usize = 1;
 
 impl SplicedBinnedPareto {
     /// Fits a spliced binned-Pareto distribution by maximum likelihood: the body's
