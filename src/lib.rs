@@ -12,6 +12,7 @@ mod error;
 pub mod fit;
 pub mod forecast;
 pub mod metrics;
+mod nonfinite;
 pub mod synthetic;
 
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
