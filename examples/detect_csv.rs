@@ -4,8 +4,8 @@
 //! ```sh
 //! cargo run --release --example detect_csv -- data/sample_series.csv --column value --period 24
 //! cargo run --release --example detect_csv -- FILE [--column NAME|INDEX] [--no-header]
-//!     [--delimiter C] [--risk P] [--side upper|lower|both] [--window N] [--warmup N]
-//!     [--period N] [--log] [--output OUT.csv]
+//!     [--delimiter C] [--risk P] [--exclusion-risk P] [--side upper|lower|both]
+//!     [--window N] [--warmup N] [--period N] [--log] [--output OUT.csv]
 //! ```
 //!
 //! Each value is scored against the forecast made before it (see `--help` for every
@@ -39,6 +39,9 @@ options:
   --no-header          the first line is data, not column names
   --delimiter C        the field separator: one character, or \"tab\" (default ,)
   --risk P             flag a value whose p-value is below P, in (0, 1) (default 0.001)
+  --exclusion-risk P   keep a value whose p-value is below P out of the model, so that
+                       spikes do not widen the band; in [risk, 1)
+                       (default: the larger of the risk and 0.001)
   --side S             which tail counts: upper, lower or both (default both)
   --window N           values the tail model is fitted on (default 1000)
   --warmup N           values collected before the first score
@@ -78,6 +81,7 @@ struct Options {
     header: bool,
     delimiter: char,
     risk: f64,
+    exclusion_risk: Option<f64>,
     side: Side,
     window: Option<usize>,
     warmup: Option<usize>,
@@ -94,6 +98,7 @@ impl Options {
             header: true,
             delimiter: ',',
             risk: 1e-3,
+            exclusion_risk: None,
             side: Side::TwoSided,
             window: None,
             warmup: None,
@@ -124,10 +129,13 @@ impl Options {
         if let Some(period) = self.period {
             forecaster = forecaster.location(LocationModel::Seasonal { period });
         }
-        let config = DetectorConfig::default()
+        let mut config = DetectorConfig::default()
             .forecaster(forecaster)
             .risk(self.risk)
             .side(self.side);
+        if let Some(p) = self.exclusion_risk {
+            config = config.exclusion_risk(p);
+        }
         AnomalyDetector::new(config).map_err(|e| Failure::usage(format!("invalid option: {e}")))
     }
 }
@@ -246,7 +254,10 @@ fn parse_args(args: &[String]) -> Result<Command, Failure> {
         match name {
             "--column" => o.column = Some(parse_column_spec(&value)?),
             "--delimiter" => o.delimiter = parse_delimiter(&value)?,
-            "--risk" => o.risk = parse_risk(&value)?,
+            "--risk" => o.risk = parse_probability("--risk", &value)?,
+            "--exclusion-risk" => {
+                o.exclusion_risk = Some(parse_probability("--exclusion-risk", &value)?);
+            }
             "--side" => o.side = parse_side(&value)?,
             "--window" => o.window = Some(parse_count("--window", &value, 1)?),
             "--warmup" => o.warmup = Some(parse_count("--warmup", &value, 2)?),
@@ -256,6 +267,14 @@ fn parse_args(args: &[String]) -> Result<Command, Failure> {
         }
     }
     o.file = file.ok_or_else(|| Failure::usage("no FILE given"))?;
+    if let Some(p) = o.exclusion_risk
+        && p < o.risk
+    {
+        return Err(Failure::usage(format!(
+            "--exclusion-risk must be at least --risk ({}), got {p}",
+            o.risk
+        )));
+    }
     if !o.header && matches!(&o.column, Some(ColumnSpec::Name(_))) {
         return Err(Failure::usage(
             "--column NAME needs a header: with --no-header give the column's position (from 1)",
@@ -302,11 +321,11 @@ fn parse_delimiter(value: &str) -> Result<char, Failure> {
     Ok(c)
 }
 
-fn parse_risk(value: &str) -> Result<f64, Failure> {
+fn parse_probability(name: &str, value: &str) -> Result<f64, Failure> {
     match value.trim().parse::<f64>() {
         Ok(p) if p > 0.0 && p < 1.0 => Ok(p),
         _ => Err(Failure::usage(format!(
-            "--risk must be a probability in (0, 1), got {value:?}"
+            "{name} must be a probability in (0, 1), got {value:?}"
         ))),
     }
 }
@@ -697,13 +716,17 @@ mod tests {
     fn every_option_both_spellings() {
         let o = options(
             "x.tsv --column=3 --no-header --delimiter tab --risk 1e-4 --side upper \
-             --window 500 --warmup=100 --period 24 --log --output out.csv",
+             --window 500 --warmup=100 --period 24 --log --output out.csv \
+             --exclusion-risk=0.01",
         );
         assert_eq!(o.file, "x.tsv");
         assert_eq!(o.column, Some(ColumnSpec::Index(3)));
         assert!(!o.header);
         assert_eq!(o.delimiter, '\t');
         assert_eq!(o.risk, 1e-4);
+        assert_eq!(o.exclusion_risk, Some(0.01));
+        let config = o.detector().unwrap().config().clone();
+        assert_eq!(config.exclusion_level(), 0.01);
         assert_eq!(o.side, Side::Upper);
         assert_eq!(
             (o.window, o.warmup, o.period),
@@ -727,6 +750,7 @@ mod tests {
             Command::Help
         );
         assert_eq!(parse_args(&args("-h")).unwrap(), Command::Help);
+        assert!(USAGE.contains("--exclusion-risk P"));
     }
 
     #[test]
@@ -742,6 +766,23 @@ mod tests {
                 "{m}"
             );
         }
+        assert!(usage_error("f --exclusion-risk").contains("--exclusion-risk needs a value"));
+        for bad in ["0", "1", "2", "-1e-3", "x", "inf"] {
+            let m = usage_error(&format!("f --exclusion-risk {bad}"));
+            assert!(
+                m.contains("--exclusion-risk must be a probability in (0, 1)") && m.contains(bad),
+                "{m}"
+            );
+        }
+        let m = usage_error("f --risk 0.01 --exclusion-risk 0.001");
+        assert!(
+            m.contains("--exclusion-risk must be at least --risk (0.01), got 0.001"),
+            "{m}"
+        );
+        assert_eq!(
+            options("f --exclusion-risk 0.01 --risk 0.01").exclusion_risk,
+            Some(0.01)
+        );
         assert!(usage_error("f --side middle").contains("upper, lower or both, got \"middle\""));
         assert!(usage_error("f --window 0").contains("--window must be a whole number >= 1"));
         assert!(usage_error("f --window -5").contains("got \"-5\""));

@@ -202,23 +202,32 @@ impl DetectorConfig {
 }
 
 /// What the detector says about one observation. Small and `Copy`.
+///
+/// With serde, the float fields that may be infinite or NaN are written as the
+/// strings `"inf"`, `"-inf"` and `"NaN"` in JSON (which has no such numbers),
+/// so a verdict reads back bit for bit.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The tail probability of the observation under the forecast made before it was
     /// seen (upper, lower or two-sided as configured). NaN while warming up and for a
     /// missing observation; 0 beyond the end of a bounded tail.
+    #[serde(with = "crate::nonfinite")]
     pub p_value: f64,
     /// The surprise `-log10 p_value` (3 = one in a thousand); NaN when `p_value` is,
     /// `+∞` when it is 0.
+    #[serde(with = "crate::nonfinite")]
     pub score: f64,
     /// `p_value < risk`. Never set while warming up or for a missing observation.
     pub is_anomaly: bool,
     /// The predicted band: an observation outside `[lower, upper]` is an anomaly (one
     /// side is infinite for a one-sided detector). Infinite while warming up.
+    #[serde(with = "crate::nonfinite")]
     pub lower: f64,
     /// Upper end of the predicted band.
+    #[serde(with = "crate::nonfinite")]
     pub upper: f64,
     /// The forecast's location (NaN while warming up).
+    #[serde(with = "crate::nonfinite")]
     pub location: f64,
     /// The tail the p-value was measured in: [`Side::Upper`] for an observation on
     /// the high side, [`Side::Lower`] on the low side. A one-sided detector always

@@ -12,6 +12,7 @@ mod error;
 pub mod fit;
 pub mod forecast;
 pub mod metrics;
+mod nonfinite;
 pub mod synthetic;
 
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
@@ -19,5 +20,6 @@ pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
 pub use fit::{GpdFit, SbpConfig, SbpFit};
 pub use forecast::{
-    Backtest, Forecast, ForecasterConfig, LocationModel, RollingForecaster, backtest,
+    Backtest, Forecast, ForecasterConfig, LocationModel, RollingForecaster, ScoredBacktest,
+    backtest,
 };

@@ -163,3 +163,134 @@ proptest! {
         }
     }
 }
+
+/// The autoregression of the two shrunk cases below (window 10, warm-up 40, a
+/// refit at every step, 4 bins).
+fn ar3_config() -> ForecasterConfig {
+    ForecasterConfig::default()
+        .window(10)
+        .warmup(40)
+        .refit_every(1)
+        .location(LocationModel::Autoregressive { lags: 3 })
+        .sbp(tailcast::fit::SbpConfig::default().bins(4))
+}
+
+/// The shrunk case of `forecaster_quantiles_stay_ordered`: an autoregression on
+/// values of both signs near ±MAX predicted NaN (an overflowing `+inf - inf`), and
+/// the forecast made from it had all-NaN quantiles.
+#[test]
+fn autoregression_on_extremes_gives_no_nan_quantiles() {
+    let (m, z) = (f64::MAX, 0.0);
+    let ys = [
+        z,
+        f64::NAN,
+        -m,
+        m,
+        m,
+        z,
+        m,
+        m,
+        z,
+        m,
+        -z,
+        m,
+        z,
+        m,
+        z,
+        m,
+        z,
+        m,
+        m,
+        m,
+        m,
+        z,
+        m,
+        m,
+        m,
+        z,
+        z,
+        z,
+        m,
+        z,
+        z,
+        m,
+        z,
+        z,
+        m,
+        m,
+        m,
+        z,
+        -m,
+        f64::MIN_POSITIVE,
+        m,
+    ];
+    let mut f = RollingForecaster::new(ar3_config()).unwrap();
+    for &y in &ys {
+        f.observe(y).unwrap();
+    }
+    let fc = f.forecast().unwrap();
+    let qs = fc.quantiles(&[0.001, 0.05, 0.5, 0.95, 0.999]).unwrap();
+    assert!(qs.iter().all(|q| !q.is_nan()), "{qs:?}");
+    assert!(qs.windows(2).all(|w| w[0] <= w[1]), "{qs:?}");
+    assert!(fc.location().is_finite());
+}
+
+/// The shrunk case of `detector_never_panics_and_never_poisons`: the same NaN
+/// prediction made every residual of the warm-up NaN, so the warm-up ended in
+/// `TooFewObservations` from `update` on the finite 40th value.
+#[test]
+fn autoregression_on_extremes_ends_the_warmup_without_error() {
+    let (m, z) = (f64::MAX, 0.0);
+    let ys = [
+        z,
+        -m,
+        z,
+        z,
+        z,
+        z,
+        m,
+        z,
+        m,
+        -z,
+        m,
+        z,
+        m,
+        z,
+        m,
+        z,
+        m,
+        z,
+        z,
+        z,
+        z,
+        -z,
+        z,
+        m,
+        z,
+        z,
+        z,
+        -z,
+        z,
+        z,
+        m,
+        z,
+        z,
+        -z,
+        z,
+        m,
+        z,
+        -m,
+        f64::MIN_POSITIVE,
+        m,
+    ];
+    let config = DetectorConfig::default()
+        .forecaster(ar3_config())
+        .side(Side::Upper)
+        .exclude_anomalies(false);
+    let mut d = AnomalyDetector::new(config).unwrap();
+    for &y in &ys {
+        d.update(y).unwrap();
+    }
+    let v = d.update(1.0).unwrap();
+    assert!(!v.warming_up && v.location.is_finite() && (0.0..=1.0).contains(&v.p_value));
+}

@@ -161,3 +161,52 @@ fn corrupt_states_are_rejected_not_trusted() {
         );
     }
 }
+
+/// Verdicts carry infinities (the open side of a one-sided band, the whole band
+/// while warming up, the score of p = 0) and NaN (warm-up, missing values): they
+/// still round-trip through JSON bit for bit, written as "inf", "-inf", "NaN".
+#[test]
+fn verdicts_round_trip_through_json_bit_for_bit() {
+    let ys = series(600, 11);
+    let forecaster = ForecasterConfig::default().window(200);
+    let mut seen_strings = [false; 3];
+    for side in [Side::Upper, Side::Lower, Side::TwoSided] {
+        let config = DetectorConfig::default()
+            .forecaster(forecaster.clone())
+            .side(side);
+        let mut d = AnomalyDetector::new(config).unwrap();
+        let mut verdicts = d.score(&ys).unwrap();
+        // A value beyond any bounded tail gets p = 0 and an infinite score.
+        verdicts.push(d.update(f64::MAX).unwrap());
+        assert!(verdicts[0].warming_up && verdicts.iter().any(|v| v.missing));
+        for v in &verdicts {
+            let json = serde_json::to_string(v).unwrap();
+            assert!(!json.contains("null"), "{json}");
+            for (seen, name) in seen_strings
+                .iter_mut()
+                .zip(["\"inf\"", "\"-inf\"", "\"NaN\""])
+            {
+                *seen |= json.contains(name);
+            }
+            let back: Verdict = serde_json::from_str(&json).unwrap();
+            assert!(same(v, &back), "{json}");
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+    }
+    assert_eq!(seen_strings, [true; 3]);
+    // Finite values stay plain numbers, and numbers are read as written.
+    let json = serde_json::to_string(
+        &AnomalyDetector::new(DetectorConfig::default())
+            .unwrap()
+            .update(1.0)
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(json.contains("\"lower\":\"-inf\"") && json.contains("\"p_value\":\"NaN\""));
+    let text = json
+        .replace("\"lower\":\"-inf\"", "\"lower\":-3")
+        .replace("\"upper\":\"inf\"", "\"upper\":2.5");
+    let v: Verdict = serde_json::from_str(&text).unwrap();
+    assert_eq!((v.lower, v.upper), (-3.0, 2.5));
+    assert!(serde_json::from_str::<Verdict>(&json.replace("\"-inf\"", "\"minus\"")).is_err());
+}

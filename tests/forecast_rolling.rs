@@ -423,3 +423,25 @@ fn quantile_paths_are_calibrated_on_a_local_level_series() {
         "ratio {ratio} vs {want}"
     );
 }
+
+/// `ScoredBacktest` is reachable at the crate root, next to `Backtest`, so that a
+/// function taking the scored rows can name its type.
+#[test]
+fn scored_backtest_is_named_at_the_crate_root() {
+    fn mean_pit(scored: &tailcast::ScoredBacktest<'_>) -> f64 {
+        scored.pit.mean().unwrap_or(f64::NAN)
+    }
+    let ys: Vec<f64> = (0..300)
+        .map(|t| ((t * 7919) % 1009) as f64 / 1009.0)
+        .collect();
+    let bt: tailcast::Backtest =
+        backtest(&ForecasterConfig::default().window(100), &ys, &[0.5]).unwrap();
+    let scored = bt.scored();
+    assert_eq!((scored.start, scored.pit.len()), (100, 200));
+    // Uniform-looking noise: the PIT values average about 1/2 (sd 0.02 on 200).
+    assert!(
+        (mean_pit(&scored) - 0.5).abs() < 0.1,
+        "{}",
+        mean_pit(&scored)
+    );
+}

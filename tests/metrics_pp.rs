@@ -175,6 +175,26 @@ fn calibrated_noise_floor_agrees_with_ref_sbp_in_distribution() {
     }
 }
 
+/// A region without levels has a NaN error, which JSON cannot hold as a number: it
+/// is written as "NaN" and reads back, and finite errors stay plain numbers.
+#[test]
+fn region_mae_with_nan_round_trips_through_json() {
+    let mae = RegionMae {
+        lower: f64::NAN,
+        base: 0.125,
+        upper: f64::INFINITY,
+        full: 0.1,
+    };
+    let json = serde_json::to_string(&mae).unwrap();
+    assert_eq!(
+        json,
+        r#"{"lower":"NaN","base":0.125,"upper":"inf","full":0.1}"#
+    );
+    let back: RegionMae = serde_json::from_str(&json).unwrap();
+    assert!(back.lower.is_nan() && back.upper == f64::INFINITY);
+    assert_eq!((back.base, back.full), (0.125, 0.1));
+}
+
 #[test]
 fn malformed_input_is_rejected_with_named_errors() {
     let levels = [0.1, 0.9];

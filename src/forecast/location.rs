@@ -676,10 +676,30 @@ impl Ar {
 
     #[inline]
     fn predict(&self) -> f64 {
+        let acc = self.predict_scaled(1.0);
+        if acc.is_finite() {
+            return acc;
+        }
+        // Lags of opposite signs near ±MAX overflow their deviations from the centre,
+        // and `+inf - inf` would be NaN. Redo the sum scaled down by a power of two
+        // (exact, so the value is the one the overflow hid): deviations are then at
+        // most 2^-71 MAX, and the sum of 64 terms with |φ_i| <= C(64, i) (the bound
+        // at spectral radius 1) stays finite. The caller saturates the result.
+        Self::PREDICT_UNSCALE * self.predict_scaled(Self::PREDICT_SCALE)
+    }
+
+    /// `2^-72` and its inverse, `2^72`.
+    const PREDICT_SCALE: f64 = 1.0 / 4_722_366_482_869_645_213_696.0;
+    const PREDICT_UNSCALE: f64 = 4_722_366_482_869_645_213_696.0;
+
+    /// The prediction times `k` (a power of two), computed in that scale.
+    #[inline]
+    fn predict_scaled(&self, k: f64) -> f64 {
         let n = self.history.len();
-        let mut acc = self.centre + self.intercept;
+        let centre = k * self.centre;
+        let mut acc = centre + k * self.intercept;
         for (i, &phi) in self.phi.iter().enumerate() {
-            acc += phi * (self.at(n - 1 - i) - self.centre);
+            acc += phi * (k * self.at(n - 1 - i) - centre);
         }
         acc
     }
@@ -734,10 +754,11 @@ impl Ar {
             self.gram.fill(0.0);
             self.rhs.fill(0.0);
             for t in p..n {
-                let y = (self.at(t) - centre) * inv;
+                // Saturated as the spread is, so that no deviation overflows.
+                let y = saturate(self.at(t) - centre) * inv;
                 self.row[0] = 1.0;
                 for i in 0..p {
-                    self.row[i + 1] = (self.at(t - 1 - i) - centre) * inv;
+                    self.row[i + 1] = saturate(self.at(t - 1 - i) - centre) * inv;
                 }
                 let fitted = c + phi
                     .iter()
@@ -1345,6 +1366,79 @@ mod tests {
                 assert!(r.is_finite() && loc.prediction().is_finite(), "{model:?}");
                 assert!(loc.scale() > 0.0 && loc.scale().is_finite());
             }
+        }
+    }
+
+    #[test]
+    fn autoregression_on_extremes_of_both_signs_stays_finite() {
+        // The shrunk proptest case: with lags of opposite signs near ±MAX, a lag's
+        // deviation from the centre overflows to ±inf and the prediction summed
+        // +inf and -inf into NaN, which then entered the history and every residual.
+        let (m, z) = (f64::MAX, 0.0);
+        let tail = [
+            -m,
+            m,
+            m,
+            z,
+            m,
+            m,
+            z,
+            m,
+            -z,
+            m,
+            z,
+            m,
+            z,
+            m,
+            z,
+            m,
+            z,
+            m,
+            m,
+            m,
+            m,
+            z,
+            m,
+            m,
+            m,
+            z,
+            z,
+            z,
+            m,
+            z,
+            z,
+            m,
+            z,
+            z,
+            m,
+            m,
+            m,
+            z,
+            -m,
+            f64::MIN_POSITIVE,
+            m,
+        ];
+        let mut data = vec![0.0, f64::NAN];
+        data.extend_from_slice(&tail);
+        let mut res = Vec::new();
+        let mut loc = Location::initialise(
+            LocationModel::Autoregressive { lags: 3 },
+            &data,
+            TUNING,
+            10,
+            1,
+            &mut res,
+        )
+        .unwrap();
+        assert!(
+            res.iter()
+                .zip(&data)
+                .all(|(r, y)| r.is_finite() == y.is_finite()),
+            "{res:?}"
+        );
+        assert!(loc.prediction().is_finite());
+        for &y in tail.iter().cycle().take(300) {
+            assert!(loc.observe(y).is_finite() && loc.prediction().is_finite());
         }
     }
 

@@ -30,12 +30,16 @@ pub enum Ties {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RegionMae {
     /// Lower tail, `0 < q < p`.
+    #[serde(with = "crate::nonfinite")]
     pub lower: f64,
     /// Body, `p < q < 1 - p`.
+    #[serde(with = "crate::nonfinite")]
     pub base: f64,
     /// Upper tail, `1 - p < q < 1`.
+    #[serde(with = "crate::nonfinite")]
     pub upper: f64,
     /// All levels.
+    #[serde(with = "crate::nonfinite")]
     pub full: f64,
 }
 
