@@ -24,6 +24,27 @@ fn defaults_are_valid_and_documented() {
     assert_eq!(c.refit_interval(), 100);
     assert_eq!(c.warmup_len(), 1000);
     assert_eq!(c.location_model(), LocationModel::Level);
+    assert_eq!(c.level_smoothing_weight(), 0.1);
+    assert_eq!(c.seasonal_smoothing_weight(), 0.1);
+    assert_eq!(c.robust_clip_width(), 2.5);
+    assert!(!c.bounded_tails_allowed());
+    assert_eq!(c.tail_shape_bound(), 1.0);
+    let set = ForecasterConfig::default()
+        .level_smoothing(0.2)
+        .seasonal_smoothing(0.3)
+        .robust_clip(4.0)
+        .allow_bounded_tails(true)
+        .max_tail_shape(0.5);
+    assert_eq!(
+        (
+            set.level_smoothing_weight(),
+            set.seasonal_smoothing_weight(),
+            set.robust_clip_width(),
+            set.bounded_tails_allowed(),
+            set.tail_shape_bound()
+        ),
+        (0.2, 0.3, 4.0, true, 0.5)
+    );
     let d = DetectorConfig::default();
     d.validate().unwrap();
     assert_eq!(d.risk_level(), 1e-3);

@@ -230,6 +230,26 @@ impl ForecasterConfig {
         self.max_tail_shape.unwrap_or(f64::INFINITY)
     }
 
+    /// The level smoothing weight `α`.
+    pub fn level_smoothing_weight(&self) -> f64 {
+        self.level_smoothing
+    }
+
+    /// The seasonal smoothing weight `γ`.
+    pub fn seasonal_smoothing_weight(&self) -> f64 {
+        self.seasonal_smoothing
+    }
+
+    /// The clip `k` of the robust location update, in running scales.
+    pub fn robust_clip_width(&self) -> f64 {
+        self.robust_clip
+    }
+
+    /// Whether the residual tails may have a finite end point.
+    pub fn bounded_tails_allowed(&self) -> bool {
+        self.bounded_tails
+    }
+
     /// The residual SBP's configuration.
     pub fn sbp_config(&self) -> &SbpConfig {
         &self.sbp
