@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::sample::check_weight;
 use crate::Binned;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, all_finite};
 
 /// Smoothing of the one-hot bin indicator (REFERENCE.md §1.4, the authors' nursery
 /// `Binned`), used as a regulariser of the body.
@@ -268,16 +268,8 @@ impl BodyEstimator {
                     out[self.bin_of(x, &g)] += 1.0;
                 }
                 if poison.is_nan() {
-                    let (i, &x) = data
-                        .iter()
-                        .enumerate()
-                        .find(|(_, x)| !x.is_finite())
-                        .unwrap_or_else(|| unreachable!("a non-finite value made the sum NaN"));
-                    return Err(Error::NonFiniteValue {
-                        name: "data",
-                        index: i,
-                        value: x,
-                    });
+                    // The sum is NaN exactly when some value is not finite; name the first.
+                    all_finite("data", data)?;
                 }
                 data.len() as f64
             }

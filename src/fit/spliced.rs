@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::binned::{BodyEstimator, Smoothing};
 use super::gpd::{GpdEstimate, GpdFit, GpdFitter, observed_information, standard_errors};
 use super::sample::check_weight;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, all_finite};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
 /// Where the body's bins go.
@@ -439,16 +439,8 @@ impl SbpFitter {
                     }
                 }
                 if poison.is_nan() {
-                    let (i, &x) = data
-                        .iter()
-                        .enumerate()
-                        .find(|(_, x)| !x.is_finite())
-                        .unwrap_or_else(|| unreachable!("a non-finite value made the sum NaN"));
-                    return Err(Error::NonFiniteValue {
-                        name: "data",
-                        index: i,
-                        value: x,
-                    });
+                    // The sum is NaN exactly when some value is not finite; name the first.
+                    all_finite("data", data)?;
                 }
                 if !(lo <= hi) {
                     // No point has positive weight (lengths are checked below).
