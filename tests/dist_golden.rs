@@ -5,8 +5,8 @@
 
 mod common;
 
-use common::{assert_close, fixture, num, nums};
-use tailcast::{GeneralizedPareto, SplicedBinnedPareto};
+use common::{assert_close, fixture, num, sbp_from_fixture};
+use tailcast::GeneralizedPareto;
 
 /// Relative tolerance of the contract; values below `ABS_FLOOR` are compared
 /// absolutely (relative error is meaningless next to an underflow).
@@ -75,17 +75,7 @@ fn sbp_matches_numpy_reference() {
     let sets = fx["sets"].as_array().unwrap();
     assert!(!sets.is_empty());
     for s in sets {
-        let gpd =
-            |xi: &str, beta: &str| GeneralizedPareto::new(num(&s[xi]), num(&s[beta])).unwrap();
-        let d = SplicedBinnedPareto::from_logits(
-            num(&s["lo"]),
-            num(&s["hi"]),
-            &nums(&s["logits"]),
-            num(&s["tail_mass"]),
-            gpd("xi_l", "beta_l"),
-            gpd("xi_u", "beta_u"),
-        )
-        .unwrap();
+        let d = sbp_from_fixture(s);
         assert_close(d.lower_threshold(), num(&s["tau_l"]), 1e-12, 1e-12, "tau_l");
         assert_close(d.upper_threshold(), num(&s["tau_u"]), 1e-12, 1e-12, "tau_u");
         assert_close(

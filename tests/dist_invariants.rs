@@ -152,6 +152,25 @@ fn gpd_density_integrates_to_one() {
     }
 }
 
+/// `∫ f` between the thresholds of `s`, bin by bin so that no piece straddles a jump
+/// of the density.
+fn integrate_body(s: &SplicedBinnedPareto, f: &dyn Fn(f64) -> f64) -> f64 {
+    let (tl, tu) = (s.lower_threshold(), s.upper_threshold());
+    let mut edges: Vec<f64> = s
+        .body()
+        .edges()
+        .iter()
+        .copied()
+        .filter(|&e| tl < e && e < tu)
+        .collect();
+    edges.insert(0, tl);
+    edges.push(tu);
+    edges
+        .windows(2)
+        .map(|w| integrate(f, w[0].next_up(), w[1].next_down(), 1e-13))
+        .sum()
+}
+
 #[test]
 fn spliced_density_integrates_to_one_exactly_and_numerically() {
     for s in sbps() {
@@ -160,19 +179,7 @@ fn spliced_density_integrates_to_one_exactly_and_numerically() {
         // Exact piecewise integral of the body plus the tail masses.
         assert_close(s.body_mass() + pl + pu, 1.0, 0.0, 1e-14, "exact integral");
         // Numerical: bin by bin through the body, in log-excess through the tails.
-        let body = s.body();
-        let mut edges: Vec<f64> = body
-            .edges()
-            .iter()
-            .copied()
-            .filter(|&e| tl < e && e < tu)
-            .collect();
-        edges.insert(0, tl);
-        edges.push(tu);
-        let middle: f64 = edges
-            .windows(2)
-            .map(|w| integrate(&|x| s.pdf(x), w[0].next_up(), w[1].next_down(), 1e-13))
-            .sum();
+        let middle = integrate_body(&s, &|x| s.pdf(x));
         let lower = integrate_tail(
             &|z| s.pdf(tl - z),
             s.lower_tail().gpd().upper_endpoint(),
@@ -210,19 +217,7 @@ fn moments_match_numerical_integrals() {
             s.upper_tail().gpd().upper_endpoint(),
             1e-11,
         );
-        let body = s.body();
-        let mut edges: Vec<f64> = body
-            .edges()
-            .iter()
-            .copied()
-            .filter(|&e| tl < e && e < tu)
-            .collect();
-        edges.insert(0, tl);
-        edges.push(tu);
-        let middle: f64 = edges
-            .windows(2)
-            .map(|w| integrate(&|x| x * s.pdf(x), w[0].next_up(), w[1].next_down(), 1e-13))
-            .sum();
+        let middle = integrate_body(&s, &|x| x * s.pdf(x));
         assert_close(
             mean,
             lower + middle + upper,

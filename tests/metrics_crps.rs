@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{assert_close, fixture, integrate, integrate_tail, num, nums};
+use common::{assert_close, fixture, integrate, integrate_tail, num, sbp_from_fixture};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::distr::Distribution;
@@ -62,17 +62,7 @@ fn fixture_sbps() -> Vec<(String, SplicedBinnedPareto, serde_json::Value)> {
         .unwrap()
         .iter()
         .map(|s| {
-            let gpd =
-                |xi: &str, beta: &str| GeneralizedPareto::new(num(&s[xi]), num(&s[beta])).unwrap();
-            let d = SplicedBinnedPareto::from_logits(
-                num(&s["lo"]),
-                num(&s["hi"]),
-                &nums(&s["logits"]),
-                num(&s["tail_mass"]),
-                gpd("xi_l", "beta_l"),
-                gpd("xi_u", "beta_u"),
-            )
-            .unwrap();
+            let d = sbp_from_fixture(s);
             (s["name"].as_str().unwrap().to_owned(), d, s.clone())
         })
         .collect()

@@ -115,3 +115,20 @@ pub fn integrate_tail(f: &dyn Fn(f64) -> f64, end: f64, tol: f64) -> f64 {
     }
     total
 }
+
+/// The spliced binned-Pareto of a fixture set written by `scripts/gen_fixtures.py`
+/// (fields `lo`, `hi`, `logits`, `tail_mass`, `xi_l`, `beta_l`, `xi_u`, `beta_u`).
+pub fn sbp_from_fixture(set: &Value) -> tailcast::SplicedBinnedPareto {
+    let gpd = |xi: &str, beta: &str| {
+        tailcast::GeneralizedPareto::new(num(&set[xi]), num(&set[beta])).unwrap()
+    };
+    tailcast::SplicedBinnedPareto::from_logits(
+        num(&set["lo"]),
+        num(&set["hi"]),
+        &nums(&set["logits"]),
+        num(&set["tail_mass"]),
+        gpd("xi_l", "beta_l"),
+        gpd("xi_u", "beta_u"),
+    )
+    .unwrap()
+}
