@@ -218,16 +218,8 @@ impl Binned {
     /// As [`Binned::equal_width`] and [`Binned::set_probs`]; on error `self` is left
     /// unchanged.
     pub(crate) fn set_equal_width(&mut self, low: f64, high: f64, probs: &[f64]) -> Result<()> {
-        finite("low", low)?;
-        finite("high", high)?;
-        if !(low < high) {
-            return Err(Error::ParameterOutOfRange {
-                name: "low",
-                value: low,
-                expected: "< high",
-            });
-        }
         let k = self.mass.len();
+        check_equal_width(low, high, k)?;
         let inv_mean_width = k as f64 / (high - low);
         if !inv_mean_width.is_finite() {
             return Err(Error::NonFiniteParameter {
@@ -236,8 +228,7 @@ impl Binned {
             });
         }
         self.check_probs(probs)?;
-        let width = (high - low) / k as f64;
-        let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
+        let edge = |i: usize| equal_width_edge(low, high, k, i);
         if let Some(index) = (0..k).position(|i| edge(i) >= edge(i + 1)) {
             // Bins too narrow to be resolved next to the magnitude of the edges.
             return Err(Error::EdgesNotIncreasing {
@@ -428,6 +419,22 @@ impl Binned {
 
 /// `n + 1` equally spaced edges from `low` to `high` (both exact).
 pub(crate) fn equal_width_edges(low: f64, high: f64, n: usize) -> Result<Vec<f64>> {
+    check_equal_width(low, high, n)?;
+    Ok((0..=n).map(|i| equal_width_edge(low, high, n, i)).collect())
+}
+
+/// Edge `i` of `n` equal-width bins on `[low, high]`: `low + i·width`, the last one
+/// exactly `high`.
+fn equal_width_edge(low: f64, high: f64, n: usize, i: usize) -> f64 {
+    if i == n {
+        high
+    } else {
+        low + (high - low) / n as f64 * i as f64
+    }
+}
+
+/// Finite bounds with `low < high` and at least one bin.
+fn check_equal_width(low: f64, high: f64, n: usize) -> Result<()> {
     finite("low", low)?;
     finite("high", high)?;
     if !(low < high) {
@@ -444,10 +451,7 @@ pub(crate) fn equal_width_edges(low: f64, high: f64, n: usize) -> Result<Vec<f64
             expected: ">= 1",
         });
     }
-    let width = (high - low) / n as f64;
-    let mut edges: Vec<f64> = (0..=n).map(|i| low + width * i as f64).collect();
-    edges[n] = high;
-    Ok(edges)
+    Ok(())
 }
 
 impl fmt::Display for Binned {
