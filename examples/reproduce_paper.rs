@@ -545,21 +545,25 @@ fn main() -> Res<()> {
     published_rows();
 
     // ---- 3. Twenty other seeds --------------------------------------------------------
-    let evaluations = datasets
-        .iter()
-        .zip(&seeds)
-        .map(|(d, &seed)| {
-            evaluate(
-                &config,
-                binned_pc,
-                &d.train,
-                &d.validation,
-                &d.test,
-                &oracle,
-                1000 + seed,
-            )
-        })
-        .collect::<Res<Vec<Evaluation>>>()?;
+    // Every seed's test split under `config` (the PIT randomisation seeded per data seed).
+    let evaluate_seeds = |config: &ForecasterConfig| {
+        datasets
+            .iter()
+            .zip(&seeds)
+            .map(|(d, &seed)| {
+                evaluate(
+                    config,
+                    binned_pc,
+                    &d.train,
+                    &d.validation,
+                    &d.test,
+                    &oracle,
+                    1000 + seed,
+                )
+            })
+            .collect::<Res<Vec<Evaluation>>>()
+    };
+    let evaluations = evaluate_seeds(&config)?;
     let collect = |f: &dyn Fn(&Evaluation) -> f64| evaluations.iter().map(f).collect::<Vec<f64>>();
     println!();
     println!(
@@ -641,21 +645,7 @@ fn main() -> Res<()> {
     );
     for window in [100, 300] {
         let short = config.clone().window(window).refit_every(10);
-        let evals = datasets
-            .iter()
-            .zip(&seeds)
-            .map(|(d, &seed)| {
-                evaluate(
-                    &short,
-                    binned_pc,
-                    &d.train,
-                    &d.validation,
-                    &d.test,
-                    &oracle,
-                    1000 + seed,
-                )
-            })
-            .collect::<Res<Vec<Evaluation>>>()?;
+        let evals = evaluate_seeds(&short)?;
         let avg = |f: &dyn Fn(&Evaluation) -> f64| mean(&evals.iter().map(f).collect::<Vec<_>>());
         for (k, name) in METHODS.iter().enumerate() {
             println!(
