@@ -67,6 +67,7 @@ fn update_allocates_nothing_once_warm() {
             warming_up: false,
             missing: false,
             excluded: false,
+            regime_change: false,
         };
         measured.len()
     ];

@@ -129,7 +129,9 @@ proptest! {
                 continue;
             }
             prop_assert!((0.0..=1.0).contains(&v.p_value), "p = {} for y = {}", v.p_value, y);
-            prop_assert!(v.score >= 0.0, "score {}", v.score);
+            // No finite value is impossible: p > 0 and a finite score.
+            prop_assert!(v.p_value > 0.0, "p = 0 for y = {}", y);
+            prop_assert!(v.score >= 0.0 && v.score.is_finite(), "score {}", v.score);
             prop_assert_eq!(v.is_anomaly, v.p_value < risk);
             prop_assert!(v.location.is_finite());
             prop_assert!(!v.lower.is_nan() && !v.upper.is_nan() && v.lower <= v.upper);

@@ -406,6 +406,30 @@ impl Location {
         r
     }
 
+    /// Moves the location by `delta` at once (a regime change): the level, or the
+    /// autoregression's centre and lags. Returns `false` (and changes nothing) for
+    /// [`LocationModel::None`], whose location is fixed at 0.
+    pub(crate) fn shift(&mut self, delta: f64) -> bool {
+        if !delta.is_finite() {
+            return false;
+        }
+        match &mut self.state {
+            State::Zero => return false,
+            State::Level { level } | State::Seasonal { level, .. } => {
+                *level = saturate(*level + delta);
+            }
+            State::Autoregressive(ar) => {
+                ar.centre = saturate(ar.centre + delta);
+                ar.history
+                    .iter_mut()
+                    .for_each(|z| *z = saturate(*z + delta));
+            }
+        }
+        self.rejected = 0;
+        self.predict_next();
+        true
+    }
+
     /// A missing or excluded observation: the clock moves, nothing is learned.
     #[inline]
     pub(crate) fn skip(&mut self) {

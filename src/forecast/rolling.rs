@@ -108,6 +108,15 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
     }
 }
 
+/// What one observation teaches the forecaster.
+#[derive(Debug, Clone, Copy)]
+enum Learn {
+    Everything,
+    Nothing,
+    /// The location model skips it; the window takes this value instead.
+    StandIn(f64),
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[allow(clippy::large_enum_variant)]
 enum State {
@@ -356,7 +365,7 @@ impl RollingForecaster {
     /// [`Error::InfiniteObservation`] for `±∞` (the state is unchanged).
     #[inline]
     pub fn observe(&mut self, y: f64) -> Result<()> {
-        self.step(y, true)
+        self.step(y, Learn::Everything)
     }
 
     /// Takes an observation that moves time but is kept out of everything that is
@@ -367,22 +376,51 @@ impl RollingForecaster {
     ///
     /// [`Error::InfiniteObservation`] for `±∞`.
     pub fn observe_excluded(&mut self, y: f64) -> Result<()> {
-        self.step(y, false)
+        self.step(y, Learn::Nothing)
+    }
+
+    /// Takes an observation that is kept out of the location model but counted in
+    /// the residual window as the value `stand_in` (on the observation's scale):
+    /// the window learns that *an* observation that extreme occurred without
+    /// learning its exact size. [`AnomalyDetector`](crate::AnomalyDetector) feeds
+    /// flagged points this way, with `stand_in` the forecast's own typical value
+    /// beyond the exclusion point, so the tail keeps its share of the window (a
+    /// dropped point would thin the tail, narrow the band and flag more points: a
+    /// feedback loop) while a huge spike cannot fatten it. During the warm-up and
+    /// for a NaN `y` it is [`observe_excluded`](Self::observe_excluded); a
+    /// non-finite `stand_in` drops the point as that does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InfiniteObservation`] for `±∞`.
+    pub fn observe_stand_in(&mut self, y: f64, stand_in: f64) -> Result<()> {
+        if stand_in.is_finite() {
+            self.step(y, Learn::StandIn(stand_in))
+        } else {
+            self.step(y, Learn::Nothing)
+        }
     }
 
     #[inline]
-    fn step(&mut self, y: f64, learn: bool) -> Result<()> {
+    fn step(&mut self, y: f64, learn: Learn) -> Result<()> {
         if y.is_infinite() {
             return Err(Error::InfiniteObservation { value: y });
         }
         self.steps += 1;
         match &mut self.state {
             State::Running(run) => {
-                if y.is_nan() || !learn {
-                    run.location.skip();
-                } else {
-                    let r = run.location.observe(y);
-                    run.residuals.push(r);
+                match learn {
+                    _ if y.is_nan() => run.location.skip(),
+                    Learn::Everything => {
+                        let r = run.location.observe(y);
+                        run.residuals.push(r);
+                    }
+                    Learn::Nothing => run.location.skip(),
+                    Learn::StandIn(x) => {
+                        let r = saturate(x - run.location.prediction());
+                        run.location.skip();
+                        run.residuals.push(r);
+                    }
                 }
                 Ok(())
             }
@@ -394,7 +432,7 @@ impl RollingForecaster {
                     }
                     w.buffer.remove(0);
                 }
-                let keep = !y.is_nan() && learn;
+                let keep = !y.is_nan() && matches!(learn, Learn::Everything);
                 w.buffer.push(if keep { y } else { f64::NAN });
                 w.observed += usize::from(keep);
                 if w.observed >= warmup {
@@ -429,6 +467,18 @@ impl RollingForecaster {
             residuals,
         });
         Ok(())
+    }
+
+    /// Re-anchors the location after a regime change: the location model's next
+    /// prediction moves by `delta` (its level, or an autoregression's centre and
+    /// lags), its scale and the residual window are kept. Returns whether the
+    /// location moved: not during the warm-up, not for [`LocationModel::None`] and
+    /// not for a non-finite `delta`.
+    pub fn shift_location(&mut self, delta: f64) -> bool {
+        match &mut self.state {
+            State::Running(r) => r.location.shift(delta),
+            State::WarmingUp(_) => false,
+        }
     }
 
     /// The predictive distribution of the next observation.

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::forecast::{ForecasterConfig, RollingForecaster};
 
+mod calibration;
+mod regime;
+
+use calibration::Calibrator;
+use regime::RegimeWatch;
+
 /// Which tail(s) make an observation anomalous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Side {
@@ -245,6 +251,13 @@ pub struct Verdict {
     /// below the [exclusion level](DetectorConfig::exclusion_risk) (every anomaly,
     /// and observations almost extreme enough to be one), within the run limit.
     pub excluded: bool,
+    /// This observation completed a persistent shift of the level: eight in a row
+    /// beyond the one-sided 1 % point of the same tail. The location has been
+    /// re-anchored on the new level (by the median residual of the run) from the
+    /// next forecast on; the change is reported once, on this observation. (Absent
+    /// in verdicts saved before the field existed: `false`.)
+    #[serde(default)]
+    pub regime_change: bool,
 }
 
 impl Verdict {
@@ -260,6 +273,7 @@ impl Verdict {
             warming_up,
             missing,
             excluded: false,
+            regime_change: false,
         }
     }
 }
@@ -305,11 +319,16 @@ pub struct AnomalyDetector {
     config: DetectorConfig,
     forecaster: RollingForecaster,
     excluded_run: usize,
+    calibrator: Calibrator,
+    regime: RegimeWatch,
     /// The band in residual units and the residual version it was computed for: a
     /// cache, not serialised (it may hold infinities, which JSON cannot), recomputed
     /// identically after a restore since version 0 never matches a fitted SBP.
     #[serde(skip, default = "open_band")]
     band: (f64, f64),
+    /// The calibration factor the band was computed for.
+    #[serde(skip)]
+    band_factor: f64,
     #[serde(skip)]
     band_version: u64,
 }
@@ -320,6 +339,12 @@ struct DetectorRepr {
     config: DetectorConfig,
     forecaster: RollingForecaster,
     excluded_run: usize,
+    /// Absent in detectors saved before recalibration existed: a fresh one.
+    #[serde(default)]
+    calibrator: Option<Calibrator>,
+    /// Absent in detectors saved before regime changes were detected: no run.
+    #[serde(default)]
+    regime: RegimeWatch,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -331,11 +356,25 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
                 reason: "the forecaster's config differs from the detector's",
             });
         }
+        let calibrator = match r.calibrator {
+            Some(c) => {
+                if c.risk() != r.config.risk {
+                    return Err(Error::InvalidState {
+                        reason: "the p-value calibration was made for another risk",
+                    });
+                }
+                c
+            }
+            None => Calibrator::new(r.config.risk)?,
+        };
         Ok(Self {
             config: r.config,
             forecaster: r.forecaster,
             excluded_run: r.excluded_run,
+            calibrator,
+            regime: r.regime,
             band: open_band(),
+            band_factor: 0.0,
             band_version: 0,
         })
     }
@@ -355,10 +394,13 @@ impl AnomalyDetector {
         config.validate()?;
         let forecaster = RollingForecaster::new(config.forecaster.clone())?;
         Ok(Self {
+            calibrator: Calibrator::new(config.risk)?,
             config,
             forecaster,
             excluded_run: 0,
+            regime: RegimeWatch::default(),
             band: open_band(),
+            band_factor: 0.0,
             band_version: 0,
         })
     }
@@ -371,6 +413,29 @@ impl AnomalyDetector {
     /// The forecaster (for its forecast, location model, window).
     pub fn forecaster(&self) -> &RollingForecaster {
         &self.forecaster
+    }
+
+    /// The factor the forecast's small p-values are currently multiplied by
+    /// (between 1 and 10): the online recalibration that keeps the share of alarms
+    /// at the risk level when the forecast's tails are too light. A p-value `p` below
+    /// `30 · risk` is reported as `p · factor`; above, the factor fades to 1 at
+    /// `p = 1`. It is measured on the stream: the share of p-values between `risk`
+    /// and `30 · risk` against the share a calibrated forecast would give, with a
+    /// prior of `20 / risk` calibrated observations and a half-life of `100 / risk`
+    /// observations, updated every 64 observations.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// use tailcast::{AnomalyDetector, DetectorConfig};
+    /// let detector = AnomalyDetector::new(DetectorConfig::default())?;
+    /// assert_eq!(detector.calibration_factor(), 1.0);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn calibration_factor(&self) -> f64 {
+        self.calibrator.factor()
     }
 
     /// Scores `y` against the forecast made before it, then learns from it.
@@ -397,15 +462,24 @@ impl AnomalyDetector {
             self.forecaster.observe(y)?;
             return Ok(Verdict::unscored(false, true, location));
         }
-        if version != self.band_version {
-            self.band = band(forecast.residual(), self.config.side, self.config.risk);
+        let factor = self.calibrator.factor();
+        if version != self.band_version || factor != self.band_factor {
+            // Flagged iff the raw p-value is below risk / factor (see calibration).
+            let raw_risk = self.config.risk / factor;
+            self.band = band(forecast.residual(), self.config.side, raw_risk);
             self.band_version = version;
+            self.band_factor = factor;
         }
+        let residual = forecast.residual();
+        let r = y - location;
         let (ln_p, side) = match self.config.side {
-            Side::Upper => (forecast.ln_sf(y), Side::Upper),
-            Side::Lower => (forecast.ln_cdf(y), Side::Lower),
+            Side::Upper => (ln_tail(residual, r, Side::Upper), Side::Upper),
+            Side::Lower => (ln_tail(residual, r, Side::Lower), Side::Lower),
             Side::TwoSided => {
-                let (ln_cdf, ln_sf) = (forecast.ln_cdf(y), forecast.ln_sf(y));
+                let (ln_cdf, ln_sf) = (
+                    ln_tail(residual, r, Side::Lower),
+                    ln_tail(residual, r, Side::Upper),
+                );
                 let (nearer, side) = if ln_cdf < ln_sf {
                     (ln_cdf, Side::Lower)
                 } else {
@@ -414,10 +488,28 @@ impl AnomalyDetector {
                 ((std::f64::consts::LN_2 + nearer).min(0.0), side)
             }
         };
-        let p_value = ln_p.exp();
+        // The nearer tail for the regime watch, whatever the configured side.
+        let (ln_near, upper) = match self.config.side {
+            Side::TwoSided => (ln_p - std::f64::consts::LN_2, side == Side::Upper),
+            _ => {
+                let (ln_cdf, ln_sf) = (
+                    ln_tail(residual, r, Side::Lower),
+                    ln_tail(residual, r, Side::Upper),
+                );
+                (ln_cdf.min(ln_sf), ln_sf <= ln_cdf)
+            }
+        };
+        let shift = self.regime.observe(r, ln_near, upper);
+        let raw_ln_p = ln_p;
+        let ln_p = self.calibrator.ln_calibrated(raw_ln_p);
+        self.calibrator.record(raw_ln_p);
+        // The p-value never underflows to 0 (the score keeps the full ranking).
+        let p_value = ln_p.exp().max(SMALLEST_P_VALUE);
         let score = -ln_p * std::f64::consts::LOG10_E;
         let is_anomaly = p_value < self.config.risk;
-        let extreme = p_value < self.config.exclusion_level();
+        // Exclusion follows the forecast's own p-value: recalibration (which
+        // learns from the stream, anomalies included) must not let spikes in.
+        let extreme = raw_ln_p < self.config.exclusion_level().ln();
         let exclude = extreme
             && self.config.exclude_anomalies
             && self.excluded_run < self.config.max_excluded_run;
@@ -426,7 +518,7 @@ impl AnomalyDetector {
         } else {
             self.excluded_run = 0;
         }
-        let verdict = Verdict {
+        let mut verdict = Verdict {
             p_value,
             score: score + 0.0, // -0.0 for p = 1 reads better as 0
             is_anomaly,
@@ -437,11 +529,19 @@ impl AnomalyDetector {
             warming_up: false,
             missing: false,
             excluded: exclude,
+            regime_change: false,
         };
         if exclude {
             self.forecaster.observe_excluded(y)?;
         } else {
             self.forecaster.observe(y)?;
+        }
+        if let Some(delta) = shift
+            && self.forecaster.shift_location(delta)
+        {
+            verdict.regime_change = true;
+            self.excluded_run = 0;
+            self.regime.reset();
         }
         Ok(verdict)
     }
@@ -477,6 +577,39 @@ impl AnomalyDetector {
         self.score_into(ys, &mut out)?;
         Ok(out)
     }
+}
+
+/// The smallest p-value reported: the smallest positive `f64`. A more extreme
+/// observation keeps its rank through its (finite) score.
+pub const SMALLEST_P_VALUE: f64 = 5e-324;
+
+/// `ln P(R >= r)` (upper) or `ln P(R <= r)` (lower) for the residual law, finite for
+/// every finite `r`.
+///
+/// Beyond the end point of a bounded tail (shape `ξ < 0`, only with
+/// [`allow_bounded_tails`](crate::ForecasterConfig::allow_bounded_tails)) the
+/// fitted law gives probability 0, which would tie every such value at an infinite
+/// score. There the tail is scored as the exponential tail of the same scale and
+/// mass (the `ξ = 0` member of the family, whose end point is at infinity): the
+/// p-value keeps decreasing with the distance from the threshold, at least as fast
+/// as the bounded tail did inside its support. The same rule applies if a tail's
+/// p-value underflows: the result is clamped to a finite logarithm.
+#[inline]
+fn ln_tail(sbp: &crate::SplicedBinnedPareto, r: f64, side: Side) -> f64 {
+    let r = r.clamp(-f64::MAX, f64::MAX);
+    let ln_p = match side {
+        Side::Lower => sbp.ln_cdf(r),
+        _ => sbp.ln_sf(r),
+    };
+    if ln_p > f64::NEG_INFINITY || r.is_nan() {
+        return ln_p;
+    }
+    let (tail, excess) = match side {
+        Side::Lower => (sbp.lower_tail(), sbp.lower_threshold() - r),
+        _ => (sbp.upper_tail(), r - sbp.upper_threshold()),
+    };
+    let exponential = tail.mass().ln() - excess.max(0.0) / tail.gpd().scale();
+    exponential.max(-f64::MAX)
 }
 
 /// The band in residual units for a side and risk level.

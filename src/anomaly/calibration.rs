@@ -1,0 +1,247 @@
+//! Online recalibration of p-values: the detector's p-values are mapped through the
+//! empirical distribution of its own past p-values, so that the share of flagged
+//! observations stays at the risk level even when the forecast's tails are off.
+//!
+//! # Why
+//!
+//! A p-value is exact only if the forecast's tail is. Deep in the tail it rests on
+//! few exceedances: a plug-in GPD fitted to the 5 exceedances of a 100-point window
+//! underestimates how far the next extreme may go, and on data whose spikes are
+//! part of normal behaviour (shape 2 in the tail) the share of `p < 10⁻³` can be
+//! fifty times the nominal one. Under a calibrated forecast `P(p <= ℓ) = ℓ`; the
+//! recalibrator measures `F(ℓ) = P(p <= ℓ)` on the stream at a few levels `ℓ` and
+//! reports `p' = p · F(ℓ)/ℓ` (interpolated between the levels in log-log space, and
+//! extrapolated below the smallest with the smallest level's ratio). It only ever
+//! raises a p-value (`p' >= p`): a conservative forecast stays conservative.
+//!
+//! # How much it trusts the stream
+//!
+//! Each level starts with a prior of `n₀ = 20 / risk` calibrated pseudo-observations
+//! (so at the risk level itself, 20 pseudo-alarms) and the counts are forgotten
+//! with a half-life of `100 / risk` observations (100,000 at the default `10⁻³`):
+//! a genuine anomaly moves the map very little, a flood of alarms from a badly
+//! miscalibrated tail moves it within a few thousand observations, and slowly
+//! changing behaviour is followed. The map is increasing in `p` at every moment,
+//! so within a stretch of stream the ranking of observations is the ranking of their
+//! raw p-values.
+//!
+//! Nothing is allocated: the levels are a fixed array.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The band of p-values `[risk, BAND · risk]` whose frequency is measured.
+const BAND: f64 = 30.0;
+
+/// Prior calibrated pseudo-observations, as a multiple of `1 / risk`.
+const PRIOR: f64 = 20.0;
+
+/// Half-life of the counts, as a multiple of `1 / risk`.
+const HALF_LIFE: f64 = 100.0;
+
+/// The largest factor a p-value is multiplied by: a forecast more than that far off
+/// is better fixed in the forecaster (a longer window, a location model) than
+/// hidden here.
+const MAX_FACTOR: f64 = 10.0;
+
+/// The factor is updated once every this many observations (so that what the
+/// detector derives from it, the band, is recomputed rarely).
+const UPDATE_EVERY: u32 = 64;
+
+/// The raw weight at which the counts are rescaled back to weight 1.
+const RENORMALISE_AT: f64 = 1e100;
+
+/// The recalibration factor and the counts behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "CalibratorRepr")]
+pub(crate) struct Calibrator {
+    risk: f64,
+    /// Decayed count of past p-values in the band, in raw units that grow with
+    /// `weight` (a lazy decay).
+    in_band: f64,
+    /// Decayed count of past p-values.
+    total: f64,
+    /// The raw weight of the next p-value.
+    weight: f64,
+    /// `ln` of the current factor (from the counts at the last update).
+    ln_factor: f64,
+    /// The growth of `weight` per observation (derived from the risk).
+    #[serde(skip)]
+    growth: f64,
+    /// Observations since the factor was last updated.
+    #[serde(default)]
+    since_update: u32,
+}
+
+#[derive(Deserialize)]
+struct CalibratorRepr {
+    risk: f64,
+    in_band: f64,
+    total: f64,
+    weight: f64,
+    ln_factor: f64,
+    #[serde(default)]
+    since_update: u32,
+}
+
+impl TryFrom<CalibratorRepr> for Calibrator {
+    type Error = Error;
+    fn try_from(r: CalibratorRepr) -> Result<Self> {
+        let fresh = Calibrator::new(r.risk)?;
+        let ok = |x: f64| x.is_finite() && x >= 0.0;
+        if !(ok(r.in_band)
+            && ok(r.total)
+            && r.in_band <= r.total
+            && r.weight.is_finite()
+            && (1.0..=RENORMALISE_AT).contains(&r.weight)
+            && r.since_update < UPDATE_EVERY
+            && (0.0..=MAX_FACTOR.ln()).contains(&r.ln_factor))
+        {
+            return Err(Error::InvalidState {
+                reason: "the p-value calibration counts are inconsistent",
+            });
+        }
+        Ok(Self {
+            in_band: r.in_band,
+            total: r.total,
+            weight: r.weight,
+            ln_factor: r.ln_factor,
+            since_update: r.since_update,
+            ..fresh
+        })
+    }
+}
+
+impl Calibrator {
+    /// A calibrator for alarms at `risk` in (0, 1), with no history.
+    pub(crate) fn new(risk: f64) -> Result<Self> {
+        if !(risk > 0.0 && risk < 1.0) {
+            return Err(Error::ProbabilityOutOfRange {
+                name: "risk",
+                value: risk,
+                expected: "(0, 1)",
+            });
+        }
+        Ok(Self {
+            risk,
+            in_band: 0.0,
+            total: 0.0,
+            weight: 1.0,
+            ln_factor: 0.0,
+            growth: (risk / HALF_LIFE).exp2(),
+            since_update: 0,
+        })
+    }
+
+    /// The risk the calibrator was made for.
+    pub(crate) fn risk(&self) -> f64 {
+        self.risk
+    }
+
+    /// The upper end of the band (at most 1/2).
+    #[inline]
+    fn top(&self) -> f64 {
+        (BAND * self.risk).min(0.5)
+    }
+
+    fn update_factor(&mut self) {
+        let width = self.top() - self.risk;
+        if !(width > 0.0) {
+            self.ln_factor = 0.0;
+            return;
+        }
+        let prior = PRIOR / self.risk * self.weight;
+        let share = (self.in_band + prior * width) / (self.total + prior);
+        self.ln_factor = (share / width).clamp(1.0, MAX_FACTOR).ln();
+    }
+
+    /// `ln p'` for `ln p` (see the module notes): `p` times the factor up to the top
+    /// of the band, then a factor fading to 1 at `p = 1`. Never below `ln_p`,
+    /// increasing in `ln_p`.
+    #[inline]
+    pub(crate) fn ln_calibrated(&self, ln_p: f64) -> f64 {
+        if !(ln_p < 0.0) || self.ln_factor == 0.0 {
+            return ln_p.min(0.0);
+        }
+        let ln_top = self.top().ln();
+        let weight = if ln_p <= ln_top { 1.0 } else { ln_p / ln_top };
+        (ln_p + weight * self.ln_factor).min(0.0)
+    }
+
+    /// Records a raw p-value (as its log) in the counts.
+    #[inline]
+    pub(crate) fn record(&mut self, ln_p: f64) {
+        if ln_p.is_nan() {
+            return;
+        }
+        let p = ln_p.exp();
+        if p >= self.risk && p <= self.top() {
+            self.in_band += self.weight;
+        }
+        self.total += self.weight;
+        self.weight *= self.growth;
+        if self.weight >= RENORMALISE_AT {
+            let f = 1.0 / self.weight;
+            self.in_band *= f;
+            self.total *= f;
+            self.weight = 1.0;
+        }
+        self.since_update += 1;
+        if self.since_update >= UPDATE_EVERY {
+            self.since_update = 0;
+            self.update_factor();
+        }
+    }
+
+    /// The current factor `p' / p` for `p` up to the top of the band.
+    #[inline]
+    pub(crate) fn factor(&self) -> f64 {
+        self.ln_factor.exp()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_calibrated_stream_leaves_p_values_alone() {
+        let mut c = Calibrator::new(1e-3).unwrap();
+        // Uniform p-values on a fine grid.
+        for i in 0..200_000u64 {
+            let u = ((i as f64 + 0.5) * 0.618_033_988_749_894_9).fract();
+            c.record(u.ln());
+        }
+        for p in [1e-6, 1e-4, 1e-3, 1e-2, 0.3] {
+            let q = c.ln_calibrated(f64::ln(p)).exp();
+            assert!(q >= p && q < 1.3 * p, "{p}: {q}");
+        }
+    }
+
+    #[test]
+    fn too_many_small_p_values_are_raised_monotonically() {
+        let mut c = Calibrator::new(1e-3).unwrap();
+        // p-values ten times too small.
+        for i in 0..200_000u64 {
+            let u = ((i as f64 + 0.5) * 0.618_033_988_749_894_9).fract();
+            c.record((u / 10.0).ln());
+        }
+        let q = c.ln_calibrated(f64::ln(1e-4)).exp();
+        assert!(q > 5e-4 && q < 2e-3, "{q}");
+        let mut last = f64::NEG_INFINITY;
+        for i in 0..2000 {
+            let ln_p = -700.0 + 0.35 * i as f64;
+            let q = c.ln_calibrated(ln_p.min(0.0));
+            assert!(q >= last && q >= ln_p.min(0.0), "{ln_p}");
+            last = q;
+        }
+    }
+
+    #[test]
+    fn bad_risk_is_an_error() {
+        for r in [0.0, 1.0, f64::NAN, -1.0] {
+            assert!(Calibrator::new(r).is_err());
+        }
+    }
+}
