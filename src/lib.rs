@@ -9,6 +9,7 @@
 pub mod anomaly;
 pub mod dist;
 mod error;
+pub mod events;
 pub mod fit;
 pub mod forecast;
 pub mod metrics;
@@ -18,6 +19,7 @@ pub mod synthetic;
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
+pub use events::{Event, EventConfig, EventTracker, group_events};
 pub use fit::{GpdFit, SbpConfig, SbpFit};
 pub use forecast::{
     Backtest, Forecast, ForecasterConfig, LocationModel, RollingForecaster, ScoredBacktest,
