@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::forecast::{ForecasterConfig, RollingForecaster};
 
+mod atoms;
 mod calibration;
 mod regime;
 
+use atoms::Atoms;
 use calibration::Calibrator;
 use regime::RegimeWatch;
 
@@ -321,6 +323,7 @@ pub struct AnomalyDetector {
     excluded_run: usize,
     calibrator: Calibrator,
     regime: RegimeWatch,
+    atoms: Atoms,
     /// The band in residual units and the residual version it was computed for: a
     /// cache, not serialised (it may hold infinities, which JSON cannot), recomputed
     /// identically after a restore since version 0 never matches a fitted SBP.
@@ -345,6 +348,9 @@ struct DetectorRepr {
     /// Absent in detectors saved before regime changes were detected: no run.
     #[serde(default)]
     regime: RegimeWatch,
+    /// Absent in detectors saved before atoms were tracked: an empty table.
+    #[serde(default)]
+    atoms: Option<Atoms>,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -356,6 +362,15 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
                 reason: "the forecaster's config differs from the detector's",
             });
         }
+        let atoms = match r.atoms {
+            Some(a) if a == a.with_half_life(atom_half_life(&r.config))? => a,
+            Some(_) => {
+                return Err(Error::InvalidState {
+                    reason: "the atom table's half-life differs from the window",
+                });
+            }
+            None => Atoms::new(atom_half_life(&r.config))?,
+        };
         let calibrator = match r.calibrator {
             Some(c) => {
                 if c.risk() != r.config.risk {
@@ -373,6 +388,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             excluded_run: r.excluded_run,
             calibrator,
             regime: r.regime,
+            atoms,
             band: open_band(),
             band_factor: 0.0,
             band_version: 0,
@@ -393,12 +409,14 @@ impl AnomalyDetector {
     pub fn new(config: DetectorConfig) -> Result<Self> {
         config.validate()?;
         let forecaster = RollingForecaster::new(config.forecaster.clone())?;
+        let atoms = Atoms::new(atom_half_life(&config))?;
         Ok(Self {
             calibrator: Calibrator::new(config.risk)?,
             config,
             forecaster,
             excluded_run: 0,
             regime: RegimeWatch::default(),
+            atoms,
             band: open_band(),
             band_factor: 0.0,
             band_version: 0,
@@ -454,6 +472,7 @@ impl AnomalyDetector {
             Ok(f) => f,
             Err(_) => {
                 self.forecaster.observe(y)?;
+                self.atoms.record(y);
                 return Ok(Verdict::unscored(true, y.is_nan(), f64::NAN));
             }
         };
@@ -498,6 +517,19 @@ impl AnomalyDetector {
                 );
                 (ln_cdf.min(ln_sf), ln_sf <= ln_cdf)
             }
+        };
+        // A frequent exact value gets its mid-p-value (see atoms).
+        let share = self.atoms.share(y);
+        self.atoms.record(y);
+        let (ln_p, ln_near) = if share >= atoms::MIN_SHARE {
+            let one_sided = (share / 2.0).ln();
+            let floor = match self.config.side {
+                Side::TwoSided => share.ln(),
+                Side::Upper | Side::Lower => one_sided,
+            };
+            (ln_p.max(floor), ln_near.max(one_sided))
+        } else {
+            (ln_p, ln_near)
         };
         let shift = self.regime.observe(r, ln_near, upper);
         let raw_ln_p = ln_p;
@@ -577,6 +609,11 @@ impl AnomalyDetector {
         self.score_into(ys, &mut out)?;
         Ok(out)
     }
+}
+
+/// The half-life of the atom counts: one forecaster window.
+fn atom_half_life(config: &DetectorConfig) -> f64 {
+    config.forecaster.window_len().max(1) as f64
 }
 
 /// The smallest p-value reported: the smallest positive `f64`. A more extreme
