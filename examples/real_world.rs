@@ -3,14 +3,16 @@
 //! ```sh
 //! cargo run --release --example real_world            # n = 20,000 per series
 //! cargo run --release --example real_world -- 5000    # shorter series
+//! # other location models (none, level, auto, s<period>, ar<lags>), some series only:
+//! cargo run --release --example real_world -- 20000 level,auto,s24,ar2 daily
 //! ```
 //!
 //! For each series of [`tailcast::synthetic::pathology_suite`] (seed 2024: zero-inflated
 //! counts, two-regime switching, level shifts under Student-t noise, normal bursts,
 //! stuck-sensor flat lines, drifting scale, daily/weekly seasonality) it streams the
-//! values through two detectors, the default one (`DetectorConfig::default()`: level
-//! model, window 1,000, risk 1e-3) and the same with `LocationModel::Auto`, and prints
-//! one row per series and detector:
+//! values through two detectors, the default one (`DetectorConfig::default()`: window
+//! 1,000, risk 1e-3) with the location model set to `LocationModel::Level` and to
+//! `LocationModel::Auto`, and prints one row per series and detector:
 //!
 //! * `FA/10k`: alarms per 10,000 *clean* scored steps. A step is clean unless it lies
 //!   inside an injected anomaly or within 10 steps after one ends, or within 50 steps
@@ -32,6 +34,8 @@
 //!   `m = 50` levels `τ = (i + 1/2)/m`, because skaters gives a distribution whose
 //!   CRPS it only approximates on a quantile grid; using the same grid for both keeps
 //!   the comparison fair.
+//! * `picked`: the location model the detector resolved to (`S24`: seasonal with
+//!   period 24, `AR1`: one lag).
 
 use std::error::Error;
 use std::time::Instant;
@@ -61,11 +65,13 @@ fn quantile_crps(levels: &[f64], quantiles: &[f64], y: f64) -> f64 {
     2.0 * sum / levels.len() as f64
 }
 
-/// One detector's pass: its verdicts and its per-step CRPS (NaN while warming up).
+/// One detector's pass: its verdicts, its per-step CRPS (NaN while warming up) and
+/// the location model it resolved to.
 struct Run {
     verdicts: Vec<Verdict>,
     crps: Vec<f64>,
     crps_grid: Vec<f64>,
+    model: LocationModel,
 }
 
 fn run_tailcast(
@@ -91,7 +97,39 @@ fn run_tailcast(
         verdicts,
         crps,
         crps_grid,
+        model: detector.forecaster().location_model(),
     })
+}
+
+/// A short name of a resolved location model.
+fn short(model: LocationModel) -> String {
+    match model {
+        LocationModel::None => "none".into(),
+        LocationModel::Level => "level".into(),
+        LocationModel::Seasonal { period } => format!("S{period}"),
+        LocationModel::Autoregressive { lags } => format!("AR{lags}"),
+        LocationModel::Auto => "auto".into(),
+    }
+}
+
+/// A location model from its short name.
+fn parse_model(name: &str) -> Result<LocationModel, String> {
+    let number = |rest: &str| {
+        rest.parse::<usize>()
+            .map_err(|e| format!("bad model {name:?}: {e}"))
+    };
+    match name {
+        "none" => Ok(LocationModel::None),
+        "level" => Ok(LocationModel::Level),
+        "auto" => Ok(LocationModel::Auto),
+        _ if name.starts_with('s') => Ok(LocationModel::Seasonal {
+            period: number(&name[1..])?,
+        }),
+        _ if name.starts_with("ar") => Ok(LocationModel::Autoregressive {
+            lags: number(&name[2..])?,
+        }),
+        _ => Err(format!("unknown model {name:?}")),
+    }
 }
 
 /// skaters' `laplace(1)`: `step(y)` returns the forecast of the next value.
@@ -130,6 +168,13 @@ fn main() -> Result<(), Box<dyn Error>> {
         None => 20_000,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let models: Vec<(String, LocationModel)> = args
+        .get(1)
+        .map_or("level,auto", String::as_str)
+        .split(',')
+        .map(|m| parse_model(m).map(|model| (m.to_string(), model)))
+        .collect::<Result<_, _>>()?;
+    let only = args.get(2).map_or("", String::as_str);
     println!(
         "$ cargo run --release --example real_world{}",
         args.iter().map(|a| format!(" {a}")).collect::<String>()
@@ -144,7 +189,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     let scoring = ScoringConfig::default();
     println!(
-        "{:<21} {:<6} {:>7} {:>6} {:>6} {:>4} {:>6} {:>5} {:>7} {:>8} {:>6} {:>8}",
+        "{:<21} {:<6} {:>7} {:>6} {:>6} {:>4} {:>6} {:>5} {:>7} {:>8} {:>6} {:>8} {:>6}",
         "series",
         "model",
         "FA/10k",
@@ -156,14 +201,18 @@ fn main() -> Result<(), Box<dyn Error>> {
         "shift/",
         "(steps)",
         "sk/tc",
-        "sk/tc"
+        "sk/tc",
+        "picked"
     );
     println!(
-        "{:<21} {:<6} {:>7} {:>6} {:>6} {:>4} {:>6} {:>5} {:>7} {:>8} {:>6} {:>8}",
-        "", "", "", "", "", "", "shift", "or", "or", "", "", "shift"
+        "{:<21} {:<6} {:>7} {:>6} {:>6} {:>4} {:>6} {:>5} {:>7} {:>8} {:>6} {:>8} {:>6}",
+        "", "", "", "", "", "", "shift", "or", "or", "", "", "shift", ""
     );
     let started = Instant::now();
     for (name, series) in pathology_suite(SEED, n)? {
+        if !name.contains(only) {
+            continue;
+        }
         let oracle: Vec<f64> = series
             .oracle
             .iter()
@@ -171,15 +220,9 @@ fn main() -> Result<(), Box<dyn Error>> {
             .map(|(law, &y)| law.crps(y))
             .collect();
         let skaters = run_skaters(&series.values, &levels);
-        for (label, location) in [
-            ("level", LocationModel::Level),
-            ("auto", LocationModel::Auto),
-        ] {
-            let config = if location == LocationModel::Level {
-                DetectorConfig::default()
-            } else {
-                DetectorConfig::default().forecaster(ForecasterConfig::default().location(location))
-            };
+        for (label, location) in &models {
+            let config = DetectorConfig::default()
+                .forecaster(ForecasterConfig::default().location(*location));
             let run = run_tailcast(config, &series.values, &levels)?;
             let report = score_detection(&series, &run.verdicts, &scoring)?;
             print_row(name, label, &series, &report, &run, &oracle, &skaters)?;
@@ -205,7 +248,7 @@ fn print_row(
     let (sk, _) = crps_ratio(skaters, &run.crps_grid, &everywhere)?;
     let (sk_shift, _) = crps_ratio(skaters, &run.crps_grid, &after)?;
     println!(
-        "{:<21} {:<6} {} {} {} {:>4} {} {} {} {:>8} {} {}",
+        "{:<21} {:<6} {} {} {} {:>4} {} {} {} {:>8} {} {} {:>6}",
         name,
         label,
         fmt(report.false_alarms_per_10k(), 7, 1),
@@ -218,6 +261,7 @@ fn print_row(
         shift_steps,
         fmt(sk, 6, 2),
         fmt(sk_shift, 8, 2),
+        short(run.model),
     );
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod fit;
 pub mod forecast;
 pub mod metrics;
 mod nonfinite;
+mod numeric;
 pub mod synthetic;
 
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};

@@ -23,7 +23,7 @@ fn defaults_are_valid_and_documented() {
     assert_eq!(c.half_life_len(), None);
     assert_eq!(c.refit_interval(), 100);
     assert_eq!(c.warmup_len(), 1000);
-    assert_eq!(c.location_model(), LocationModel::Level);
+    assert_eq!(c.location_model(), LocationModel::Auto);
     assert_eq!(c.level_smoothing_weight(), 0.1);
     assert_eq!(c.seasonal_smoothing_weight(), 0.1);
     assert_eq!(c.robust_clip_width(), 2.5);
@@ -67,8 +67,11 @@ fn defaults_are_valid_and_documented() {
     assert!(!set.excludes_anomalies());
     assert_eq!(set.exclusion_level(), 5e-3);
     assert_eq!(set.max_excluded_run_len(), 3);
-    // Small windows warm up on at least 20 values; models raise the warm-up.
-    assert_eq!(ForecasterConfig::default().window(5).warmup_len(), 20);
+    // Small windows warm up on at least 20 values; models raise the warm-up (the
+    // default `Auto` to 40).
+    let level = ForecasterConfig::default().location(LocationModel::Level);
+    assert_eq!(level.window(5).warmup_len(), 20);
+    assert_eq!(ForecasterConfig::default().window(5).warmup_len(), 40);
     let seasonal = ForecasterConfig::default()
         .window(100)
         .location(LocationModel::Seasonal { period: 48 });

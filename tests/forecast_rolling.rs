@@ -15,7 +15,12 @@ fn noisy(n: usize, seed: u64) -> Vec<f64> {
 
 #[test]
 fn no_forecast_before_the_warmup_ends() {
-    let mut f = RollingForecaster::new(ForecasterConfig::default().window(100).warmup(30)).unwrap();
+    // The level model: the default `Auto` would raise the warm-up to 40.
+    let config = ForecasterConfig::default()
+        .location(LocationModel::Level)
+        .window(100)
+        .warmup(30);
+    let mut f = RollingForecaster::new(config).unwrap();
     for (i, y) in noisy(29, 1).into_iter().enumerate() {
         assert_eq!(
             f.forecast().unwrap_err(),
@@ -146,9 +151,11 @@ fn quantile_paths_without_location_dynamics_repeat_the_one_step_law() {
 
 #[test]
 fn quantile_paths_of_a_level_model_widen_with_the_horizon() {
-    let mut f =
-        RollingForecaster::new(ForecasterConfig::default().window(500).level_smoothing(0.5))
-            .unwrap();
+    let config = ForecasterConfig::default()
+        .location(LocationModel::Level)
+        .window(500)
+        .level_smoothing(0.5);
+    let mut f = RollingForecaster::new(config).unwrap();
     for y in noisy(1000, 5) {
         f.observe(y).unwrap();
     }
