@@ -6,12 +6,13 @@
 //! time is a spike of mass the histogram smears over a bin and the tail fit may put
 //! just outside a threshold, so an ordinary zero can get a vanishing p-value. The
 //! detector therefore counts how often each recent value occurred exactly, and for a
-//! value that makes up a share `f >= MIN_SHARE` of the recent observations it uses
+//! value that makes up a share `f >= MIN_SHARE` of the recent observations (and
+//! occurred at least [`MIN_COUNT`] times, recently weighted) it uses
 //! the *mid-p-value*: the forecast's tail probability, but at least half the atom's
 //! empirical mass on each side — `max(p, f/2)` one-sided, `max(p, f)` two-sided
 //! (`P(Y < y) + P(Y = y)/2 >= f/2`). A value that is 1 % or more of recent data is
-//! therefore never flagged at a risk below `f`; a value that occurred once or twice
-//! (a repeated anomaly) is not an atom and is scored by the forecast alone.
+//! therefore never flagged at a risk below `f`; a value that occurred only a few
+//! times (a repeated anomaly) is not an atom and is scored by the forecast alone.
 //!
 //! The counts are kept for [`SLOTS`] values with the space-saving rule (a value not
 //! in the table replaces the one with the smallest count) and forgotten with a
@@ -27,6 +28,9 @@ pub(crate) const SLOTS: usize = 8;
 
 /// The share of recent observations from which a value is an atom.
 pub(crate) const MIN_SHARE: f64 = 0.01;
+
+/// The (decayed) number of recent occurrences from which a value can be an atom.
+pub(crate) const MIN_COUNT: f64 = 5.0;
 
 /// The raw weight at which the counts are rescaled back to weight 1.
 const RENORMALISE_AT: f64 = 1e100;
@@ -121,7 +125,14 @@ impl Atoms {
         }
         for (v, c) in self.values.iter().zip(&self.counts) {
             if *v == y && *c > 0.0 {
-                return c / self.total;
+                // A value seen only a few times is not an atom, however short
+                // the memory: a repeated anomaly must stay an anomaly.
+                let recent = c / self.weight;
+                return if recent >= MIN_COUNT {
+                    c / self.total
+                } else {
+                    0.0
+                };
             }
         }
         0.0

@@ -15,7 +15,7 @@ mod regime;
 
 use atoms::Atoms;
 use calibration::Calibrator;
-use regime::RegimeWatch;
+use regime::{RegimeWatch, Relearn};
 
 /// Which tail(s) make an observation anomalous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -71,6 +71,9 @@ pub struct DetectorConfig {
     #[serde(default)]
     exclusion_risk: Option<f64>,
     max_excluded_run: usize,
+    /// Absent in configurations saved before the option existed: off.
+    #[serde(default)]
+    impute_excluded: bool,
 }
 
 /// The exclusion level used when none is set and the risk is smaller: see
@@ -86,6 +89,7 @@ impl Default for DetectorConfig {
             exclude_anomalies: true,
             exclusion_risk: None,
             max_excluded_run: 25,
+            impute_excluded: false,
         }
     }
 }
@@ -146,6 +150,37 @@ impl DetectorConfig {
     pub fn max_excluded_run(mut self, n: usize) -> Self {
         self.max_excluded_run = n;
         self
+    }
+
+    /// Whether the tail fits add back the part of each tail that exclusion keeps
+    /// out of the window (default `false`).
+    ///
+    /// Excluded observations are the most extreme ones, so a window without them
+    /// is a *truncated* sample: fitted as if complete, its tails come out lighter
+    /// than the data's, the band narrows and more observations are flagged (on
+    /// heavy-tailed noise without any anomaly, 2–4 times the risk level). With this
+    /// option the forecaster is told where the exclusion points are and each tail
+    /// refit adds back, at the current fit's conditional quantiles beyond them, the
+    /// weight that fit says lies there: one step of the EM algorithm for truncated
+    /// data per refit, which converges to the truncated maximum-likelihood fit.
+    ///
+    /// Measured with `cargo run --release --example real_world` (false alarms per
+    /// 10,000 clean points, default detector → with this option): level shifts
+    /// under Student-t noise 22 → 15, normal bursts 9.6 → 2.7, drifting scale
+    /// 13 → 6. The price is paid when anomalies are frequent and moderate: the
+    /// truncated fit lets the tail shape drift up until the band reaches them, and
+    /// then they are learned (in `tests/anomaly_detection.rs`'s paper-like series
+    /// with ±10 anomalies every 100–300 steps, recall falls from 0.90 to 0.26).
+    /// Off by default for that reason.
+    pub fn impute_excluded(mut self, on: bool) -> Self {
+        self.impute_excluded = on;
+        self
+    }
+
+    /// Whether excluded observations are imputed in the tail fits (see
+    /// [`impute_excluded`](Self::impute_excluded)).
+    pub fn imputes_excluded(&self) -> bool {
+        self.impute_excluded
     }
 
     /// The forecaster configuration.
@@ -324,6 +359,8 @@ pub struct AnomalyDetector {
     calibrator: Calibrator,
     regime: RegimeWatch,
     atoms: Atoms,
+    /// The relearning period after a regime change.
+    relearn: Relearn,
     /// The band in residual units and the residual version it was computed for: a
     /// cache, not serialised (it may hold infinities, which JSON cannot), recomputed
     /// identically after a restore since version 0 never matches a fitted SBP.
@@ -351,6 +388,8 @@ struct DetectorRepr {
     /// Absent in detectors saved before atoms were tracked: an empty table.
     #[serde(default)]
     atoms: Option<Atoms>,
+    #[serde(default)]
+    relearn: Relearn,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -389,6 +428,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             calibrator,
             regime: r.regime,
             atoms,
+            relearn: r.relearn,
             band: open_band(),
             band_factor: 0.0,
             band_version: 0,
@@ -417,6 +457,7 @@ impl AnomalyDetector {
             excluded_run: 0,
             regime: RegimeWatch::default(),
             atoms,
+            relearn: Relearn::default(),
             band: open_band(),
             band_factor: 0.0,
             band_version: 0,
@@ -482,12 +523,24 @@ impl AnomalyDetector {
             return Ok(Verdict::unscored(false, true, location));
         }
         let factor = self.calibrator.factor();
+        let mut new_cut = None;
         if version != self.band_version || factor != self.band_factor {
             // Flagged iff the raw p-value is below risk / factor (see calibration).
             let raw_risk = self.config.risk / factor;
             self.band = band(forecast.residual(), self.config.side, raw_risk);
             self.band_version = version;
             self.band_factor = factor;
+            if self.config.exclude_anomalies && self.config.impute_excluded {
+                // Excluded observations are missing from the window beyond these
+                // points: the tail fits correct for it.
+                let cut = band(
+                    forecast.residual(),
+                    self.config.side,
+                    self.config.exclusion_level(),
+                );
+                let finite = |x: f64| x.is_finite().then_some(x);
+                new_cut = Some((finite(cut.0), finite(cut.1)));
+            }
         }
         let residual = forecast.residual();
         let r = y - location;
@@ -542,7 +595,10 @@ impl AnomalyDetector {
         // Exclusion follows the forecast's own p-value: recalibration (which
         // learns from the stream, anomalies included) must not let spikes in.
         let extreme = raw_ln_p < self.config.exclusion_level().ln();
+        let relearning = self.relearn.is_on();
+        let relearned = self.relearn.observe(r);
         let exclude = extreme
+            && !relearning
             && self.config.exclude_anomalies
             && self.excluded_run < self.config.max_excluded_run;
         if extreme {
@@ -568,14 +624,65 @@ impl AnomalyDetector {
         } else {
             self.forecaster.observe(y)?;
         }
-        if let Some(delta) = shift
-            && self.forecaster.shift_location(delta)
+        if let Some((lower, upper)) = new_cut {
+            self.forecaster.set_residual_truncation(lower, upper);
+        }
+        if let Some(change) = shift
+            && self.forecaster.shift_location(change.shift)
         {
             verdict.regime_change = true;
             self.excluded_run = 0;
             self.regime.reset();
+            self.follow_scale(change.spread);
+        } else if let Some((centre, spread, share)) = relearned {
+            self.check_scale(centre, spread, share);
         }
         Ok(verdict)
+    }
+
+    /// After a regime change: if the run is more spread than the residual law by
+    /// more than [`SCALE_CHANGE`], rescales the residual window to it (see
+    /// [`RollingForecaster::rescale_residuals`]), then starts the relearning period.
+    /// The run's spread is a median absolute deviation of eight values, compared
+    /// with the law's interquartile half-width. Only a larger spread is trusted: the
+    /// run is selected for being beyond the old law's 1 % point, which after a
+    /// moderate shift truncates the new regime and makes it look narrower.
+    fn follow_scale(&mut self, run_spread: f64) {
+        let Ok(forecast) = self.forecaster.forecast() else {
+            return;
+        };
+        let (_, spread) = centre_and_spread(forecast.residual());
+        let factor = run_spread / spread;
+        if factor.is_finite() && factor > SCALE_CHANGE {
+            self.forecaster.rescale_residuals(factor.min(MAX_RESCALE));
+        }
+        if let Ok(forecast) = self.forecaster.forecast() {
+            let (centre, spread) = centre_and_spread(forecast.residual());
+            self.relearn = Relearn::start(centre, spread);
+        }
+    }
+
+    /// At the end of the relearning period: `share` of its residuals fell outside
+    /// `centre ± spread`, where half should have. If the new regime is the law
+    /// scaled by `k`, `share = P(|R - centre| > spread / k)`; `k` is solved with the
+    /// current law's quantiles and the window rescaled by it when it is off by
+    /// more than [`SCALE_CHECK`] either way.
+    fn check_scale(&mut self, centre: f64, spread: f64, share: f64) {
+        let Ok(forecast) = self.forecaster.forecast() else {
+            return;
+        };
+        let law = forecast.residual();
+        let g = share.clamp(0.02, 0.98);
+        let half_width = (law.quantile(1.0 - g / 2.0) - law.quantile(g / 2.0)) / 2.0;
+        let _ = centre;
+        let factor = spread / half_width;
+        if factor.is_finite()
+            && factor > 0.0
+            && !(1.0 / SCALE_CHECK..=SCALE_CHECK).contains(&factor)
+        {
+            self.forecaster
+                .rescale_residuals(factor.clamp(1.0 / MAX_RESCALE, MAX_RESCALE));
+        }
     }
 
     /// Scores a batch: `out[i]` is the verdict of `ys[i]` (no allocation).
@@ -610,6 +717,28 @@ impl AnomalyDetector {
         Ok(out)
     }
 }
+
+/// A regime change whose run is more (or less) spread than the residual law by
+/// more than this factor rescales the residual window: an eight-point median
+/// absolute deviation is within ±50 % of the truth most of the time.
+pub const SCALE_CHANGE: f64 = 1.5;
+
+/// At the end of the relearning period (the 100 observations after a regime
+/// change, when nothing is excluded) the window is rescaled if the period's spread
+/// differs from the residual law's by more than this factor (the share measured on
+/// 100 observations fixes the scale to about ±10 %).
+pub const SCALE_CHECK: f64 = 1.25;
+
+/// The median and interquartile half-width of a residual law.
+fn centre_and_spread(law: &crate::SplicedBinnedPareto) -> (f64, f64) {
+    (
+        law.quantile(0.5),
+        (law.quantile(0.75) - law.quantile(0.25)) / 2.0,
+    )
+}
+
+/// The largest rescaling at one regime change.
+const MAX_RESCALE: f64 = 1e3;
 
 /// The half-life of the atom counts: one forecaster window.
 fn atom_half_life(config: &DetectorConfig) -> f64 {

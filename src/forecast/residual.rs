@@ -159,6 +159,10 @@ pub(crate) struct ResidualModel {
     since_refit: usize,
     /// Incremented at every refit: lets callers cache what they derive from the SBP.
     version: u64,
+    /// Residuals beyond these points (lower, upper) are kept out of the window by
+    /// the caller (see [`set_truncation`](Self::set_truncation)).
+    #[serde(default)]
+    truncation: (Option<f64>, Option<f64>),
     #[serde(skip)]
     scratch: Scratch,
 }
@@ -235,6 +239,7 @@ impl ResidualModel {
             lower: TailState::NEW,
             upper: TailState::NEW,
             since_refit: 0,
+            truncation: (None, None),
             version: 0,
             scratch,
         };
@@ -276,6 +281,33 @@ impl ResidualModel {
         }
     }
 
+    /// Rescales the window by `factor` (a change of the noise's scale) and refits
+    /// from scratch: thresholds, body and tails with the configured search, the
+    /// warm starts forgotten. Returns whether the window was rescaled.
+    pub(crate) fn rescale(&mut self, factor: f64) -> bool {
+        // A fixed grid is the user's: it is not moved.
+        if self.spec.fixed_bounds().is_some() || self.window.rescale(factor).is_err() {
+            return false;
+        }
+        let (low, high) = self.window.grid();
+        match self.spec.sbp.body_estimator(low, high) {
+            Ok(estimator) => self.estimator = estimator,
+            Err(_) => return false,
+        }
+        self.lower = TailState::NEW;
+        self.upper = TailState::NEW;
+        self.refit();
+        true
+    }
+
+    /// Declares that residuals below `lower` or above `upper` are kept out of the
+    /// window (`None`: no such point), as an anomaly detector does with extreme
+    /// observations. The tail fits then correct for the missing part of each tail
+    /// (see the module notes, *Truncated tails*). Takes effect at the next refit.
+    pub(crate) fn set_truncation(&mut self, lower: Option<f64>, upper: Option<f64>) {
+        self.truncation = (lower, upper);
+    }
+
     /// Refits the body and both tails from the window.
     pub(crate) fn refit(&mut self) {
         self.scratch.reserve(self.window.len(), self.spec.bins());
@@ -285,7 +317,8 @@ impl ResidualModel {
             return;
         };
         let bins = self.spec.bins();
-        let mut rebuilt = false;
+        // The window's grid may have moved outside a refit (a rescale).
+        let mut rebuilt = self.sbp.body().support() != self.window.grid();
         if self.spec.fixed_bounds().is_none() && bins >= 8 {
             let (bl, bu) = (self.window.bin(tau_l), self.window.bin(tau_u));
             if bl == 0 || bu == bins - 1 || 4 * (bu - bl + 1) < bins {
@@ -409,7 +442,21 @@ impl ResidualModel {
             self.window
                 .lower_exceedances(tau, &mut s.excess, &mut s.weights);
         }
-        let weights = self.window.is_weighted().then_some(&s.weights[..]);
+        // Truncation: the expected number of exceedances beyond the cut, under the
+        // current tail, is added back at that tail's conditional quantiles beyond
+        // the cut (one EM step per refit; see the module notes).
+        let cut = if upper {
+            self.truncation.1.map_or(f64::NAN, |c| c - tau)
+        } else {
+            self.truncation.0.map_or(f64::NAN, |c| tau - c)
+        };
+        let current = if upper {
+            *self.sbp.upper_tail().gpd()
+        } else {
+            *self.sbp.lower_tail().gpd()
+        };
+        let imputed = impute_truncated(&current, cut, &mut s.excess, &mut s.weights);
+        let weights = (imputed || self.window.is_weighted()).then_some(&s.weights[..]);
         // The weighted mean excess: the exponential (ξ = 0) maximum-likelihood scale,
         // the fallback tail and the start of a fit that has nothing better.
         let (sum, total) = s
@@ -472,6 +519,45 @@ impl ResidualModel {
             start,
         )
     }
+}
+
+/// Imputed points per truncated tail.
+const IMPUTED: usize = 4;
+
+/// Appends to the exceedances `excess` (weights `weights`) the part of the tail
+/// beyond `cut` that truncation removed, as `gpd` (the current fit) predicts it:
+/// total weight `W S(cut) / F(cut)` (`W` the observed weight) at the
+/// [`IMPUTED`] conditional quantiles `(j - 1/2) / IMPUTED` beyond `cut`. Returns
+/// whether anything was added (not for a cut that is not positive and finite, nor
+/// when no observed exceedance lies below it, nor when the predicted weight is
+/// negligible).
+fn impute_truncated(
+    gpd: &GeneralizedPareto,
+    cut: f64,
+    excess: &mut Vec<f64>,
+    weights: &mut Vec<f64>,
+) -> bool {
+    if !(cut > 0.0 && cut.is_finite()) || excess.is_empty() {
+        return false;
+    }
+    let beyond = gpd.sf(cut);
+    let observed: f64 = weights.iter().sum();
+    let missing = observed * beyond / (1.0 - beyond);
+    if !(missing > 1e-9 * observed && missing.is_finite()) {
+        return false;
+    }
+    // Beyond the cut the GPD is again a GPD, with scale σ + ξ·cut.
+    let Ok(rest) = GeneralizedPareto::new(gpd.shape(), gpd.scale() + gpd.shape() * cut) else {
+        return false;
+    };
+    for j in 0..IMPUTED {
+        let x = cut + rest.quantile((j as f64 + 0.5) / IMPUTED as f64);
+        if x.is_finite() {
+            excess.push(x);
+            weights.push(missing / IMPUTED as f64);
+        }
+    }
+    true
 }
 
 /// Whether `bins` equal-width bins on `[low, high]` have strictly increasing edges

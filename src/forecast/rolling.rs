@@ -11,6 +11,7 @@ use super::residual::ResidualModel;
 use super::window::Window;
 use crate::SplicedBinnedPareto;
 use crate::error::{Error, Result};
+use crate::numeric::saturate;
 
 /// A rolling forecaster: at every time step, a predictive distribution for the next
 /// observation, `location + residual SBP`.
@@ -113,8 +114,6 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
 enum Learn {
     Everything,
     Nothing,
-    /// The location model skips it; the window takes this value instead.
-    StandIn(f64),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,11 +150,6 @@ struct Running {
 pub struct Forecast<'a> {
     location: f64,
     residual: &'a SplicedBinnedPareto,
-}
-
-#[inline]
-fn saturate(x: f64) -> f64 {
-    x.clamp(-f64::MAX, f64::MAX)
 }
 
 impl<'a> Forecast<'a> {
@@ -379,28 +373,6 @@ impl RollingForecaster {
         self.step(y, Learn::Nothing)
     }
 
-    /// Takes an observation that is kept out of the location model but counted in
-    /// the residual window as the value `stand_in` (on the observation's scale):
-    /// the window learns that *an* observation that extreme occurred without
-    /// learning its exact size. [`AnomalyDetector`](crate::AnomalyDetector) feeds
-    /// flagged points this way, with `stand_in` the forecast's own typical value
-    /// beyond the exclusion point, so the tail keeps its share of the window (a
-    /// dropped point would thin the tail, narrow the band and flag more points: a
-    /// feedback loop) while a huge spike cannot fatten it. During the warm-up and
-    /// for a NaN `y` it is [`observe_excluded`](Self::observe_excluded); a
-    /// non-finite `stand_in` drops the point as that does.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::InfiniteObservation`] for `±∞`.
-    pub fn observe_stand_in(&mut self, y: f64, stand_in: f64) -> Result<()> {
-        if stand_in.is_finite() {
-            self.step(y, Learn::StandIn(stand_in))
-        } else {
-            self.step(y, Learn::Nothing)
-        }
-    }
-
     #[inline]
     fn step(&mut self, y: f64, learn: Learn) -> Result<()> {
         if y.is_infinite() {
@@ -416,11 +388,6 @@ impl RollingForecaster {
                         run.residuals.push(r);
                     }
                     Learn::Nothing => run.location.skip(),
-                    Learn::StandIn(x) => {
-                        let r = saturate(x - run.location.prediction());
-                        run.location.skip();
-                        run.residuals.push(r);
-                    }
                 }
                 Ok(())
             }
@@ -478,6 +445,39 @@ impl RollingForecaster {
         match &mut self.state {
             State::Running(r) => r.location.shift(delta),
             State::WarmingUp(_) => false,
+        }
+    }
+
+    /// Declares that observations whose residual (observation minus location) is
+    /// below `lower` or above `upper` are kept out of the window, as
+    /// [`AnomalyDetector`](crate::AnomalyDetector) does with extreme observations
+    /// (`None`: no cut on that side). The tail fits then add back, at each refit,
+    /// the part of the tail beyond the cut that the current fit predicts, so that
+    /// leaving the most extreme points out does not make the tails lighter (one step
+    /// of the EM algorithm for truncated data per refit). Nothing happens during the
+    /// warm-up.
+    pub fn set_residual_truncation(&mut self, lower: Option<f64>, upper: Option<f64>) {
+        if let State::Running(r) = &mut self.state {
+            r.residuals.set_truncation(lower, upper);
+        }
+    }
+
+    /// Rescales the noise after a regime change: every residual in the window and
+    /// the residual distribution's grid are multiplied by `factor` and the residual
+    /// SBP is refitted (its shape is kept, its spread follows), and so is the
+    /// location model's running scale. Returns whether anything changed: not during
+    /// the warm-up, not for a factor that is not positive and finite, and not if the
+    /// rescaled grid would not be finite.
+    pub fn rescale_residuals(&mut self, factor: f64) -> bool {
+        match &mut self.state {
+            State::Running(r) if factor > 0.0 && factor.is_finite() => {
+                let done = r.residuals.rescale(factor);
+                if done {
+                    r.location.rescale(factor);
+                }
+                done
+            }
+            _ => false,
         }
     }
 

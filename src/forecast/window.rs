@@ -384,6 +384,29 @@ impl Window {
         (self.values[slot], self.weights[slot])
     }
 
+    /// Multiplies every value and the grid by `factor` (positive, finite) and
+    /// recounts: O(W + bins). On error (a grid that would not be finite or
+    /// resolvable) the window is unchanged.
+    pub(crate) fn rescale(&mut self, factor: f64) -> Result<()> {
+        let (low, high) = (self.low * factor, self.high * factor);
+        if !(factor > 0.0 && low.is_finite() && high.is_finite() && low < high) {
+            return Err(Error::ParameterOutOfRange {
+                name: "factor",
+                value: factor,
+                expected: "a positive factor that keeps the grid finite",
+            });
+        }
+        // Check the grid first so that a failure leaves the values alone.
+        let (old_low, old_high) = (self.low, self.high);
+        self.set_grid(low, high)?;
+        self.set_grid(old_low, old_high)?;
+        for i in 0..self.len {
+            let slot = (self.start + i) % self.capacity;
+            self.values[slot] = (self.values[slot] * factor).clamp(-f64::MAX, f64::MAX);
+        }
+        self.rebin(low, high)
+    }
+
     /// Moves the grid to `[low, high]` and recounts: O(W + bins).
     ///
     /// # Errors

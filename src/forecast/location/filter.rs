@@ -30,7 +30,7 @@ const RELATIVE_SCALE_FLOOR: f64 = 1e-12;
 
 /// The running scale's ceiling: keeps `SCALE_CLIP · s` and the rejection point
 /// `REJECTION · k · s` finite for clips `k` up to 8.
-const MAX_SCALE: f64 = f64::MAX / 16.0;
+pub(super) const MAX_SCALE: f64 = f64::MAX / 16.0;
 
 /// The level starts from the median of the first `LEVEL_HEAD_TIME_CONSTANTS / α`
 /// values (two time constants of the smoothing): the filter runs from the start of

@@ -428,6 +428,14 @@ impl Location {
         true
     }
 
+    /// Multiplies the running robust scale by `factor` (a change of the noise's
+    /// scale), within its usual bounds.
+    pub(crate) fn rescale(&mut self, factor: f64) {
+        if factor > 0.0 && factor.is_finite() {
+            self.scale = (self.scale * factor).clamp(f64::MIN_POSITIVE, filter::MAX_SCALE);
+        }
+    }
+
     /// A missing or excluded observation: the clock moves, nothing is learned.
     #[inline]
     pub(crate) fn skip(&mut self) {
