@@ -401,6 +401,13 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
                 reason: "the forecaster's config differs from the detector's",
             });
         }
+        // A run of exclusions is no longer than the steps seen, and can always grow
+        // by one.
+        if r.excluded_run as u64 > r.forecaster.steps() || r.excluded_run == usize::MAX {
+            return Err(Error::InvalidState {
+                reason: "the run of excluded observations is longer than the stream",
+            });
+        }
         let atoms = match r.atoms {
             Some(a) if a == a.with_half_life(atom_half_life(&r.config))? => a,
             Some(_) => {

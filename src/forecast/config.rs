@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::fit::SbpConfig;
 
 /// The most bins a forecaster's residual SBP may have.
-const MAX_BINS: usize = 1 << 20;
+pub(crate) const MAX_BINS: usize = 1 << 20;
 
 /// Configuration of a [`RollingForecaster`](crate::RollingForecaster): the window, its
 /// weighting, the refit schedule, the residual SBP and the location model.
@@ -82,6 +82,24 @@ pub struct ForecasterConfig {
     max_tail_shape: Option<f64>,
 }
 
+/// The shortest half-life: one observation. A shorter one gives all the weight to
+/// the newest residual (and a subnormal one an infinite decay rate, which no saved
+/// state can hold).
+pub(crate) const MIN_HALF_LIFE: f64 = 1.0;
+
+/// Checks a half-life: finite and at least [`MIN_HALF_LIFE`].
+pub(crate) fn check_half_life(h: f64) -> Result<f64> {
+    crate::error::positive("half_life", h)?;
+    if h < MIN_HALF_LIFE {
+        return Err(Error::ParameterOutOfRange {
+            name: "half_life",
+            value: h,
+            expected: ">= 1 (observation)",
+        });
+    }
+    Ok(h)
+}
+
 /// The default bound on the residual tails' shape (see
 /// [`ForecasterConfig::max_tail_shape`]).
 pub const DEFAULT_MAX_TAIL_SHAPE: f64 = 1.0;
@@ -118,7 +136,7 @@ impl ForecasterConfig {
 
     /// Weights the window's residuals by `2^(-age / half_life)` (age in observations)
     /// instead of equally. Points older than the window are still dropped, so set the
-    /// window to several half-lives.
+    /// window to several half-lives. At least 1 (observation).
     pub fn half_life(mut self, half_life: f64) -> Self {
         self.half_life = Some(half_life);
         self
@@ -274,7 +292,8 @@ impl ForecasterConfig {
     /// for the warm-up), a refit interval of 0 or more than `2^20` bins (the
     /// histogram and the body are allocated up front);
     /// [`Error::NonPositiveParameter`] /
-    /// [`Error::NonFiniteParameter`] for a bad half-life, clip or tail-shape bound;
+    /// [`Error::NonFiniteParameter`] for a bad half-life, clip or tail-shape bound,
+    /// [`Error::ParameterOutOfRange`] for a half-life below one observation;
     /// [`Error::ProbabilityOutOfRange`] for a smoothing weight outside (0, 1]; the
     /// location model's and the SBP configuration's own errors.
     pub fn validate(&self) -> Result<()> {
@@ -286,7 +305,7 @@ impl ForecasterConfig {
             });
         }
         if let Some(h) = self.half_life {
-            crate::error::positive("half_life", h)?;
+            check_half_life(h)?;
         }
         if self.refit_every == Some(0) {
             return Err(Error::InvalidCount {

@@ -63,7 +63,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::window::Window;
+use super::config::{MAX_BINS, check_half_life};
+use super::window::{MAX_WINDOW, Window};
 use crate::error::{Error, Result};
 use crate::fit::constrained::fit_max_shape;
 use crate::fit::{BodyEstimator, Bounds, SbpConfig};
@@ -85,6 +86,52 @@ pub(crate) struct ResidualSpec {
 }
 
 impl ResidualSpec {
+    /// Checks every setting, as [`ForecasterConfig::validate`] does for the
+    /// configuration it comes from.
+    ///
+    /// [`ForecasterConfig::validate`]: super::ForecasterConfig::validate
+    fn validate(&self) -> Result<()> {
+        if self.window == 0 || self.window > MAX_WINDOW {
+            return Err(Error::InvalidCount {
+                name: "window",
+                value: self.window,
+                expected: "in [1, 2^32 - 2]",
+            });
+        }
+        if self.refit_every == 0 {
+            return Err(Error::InvalidCount {
+                name: "refit_every",
+                value: 0,
+                expected: ">= 1",
+            });
+        }
+        if let Some(h) = self.half_life {
+            check_half_life(h)?;
+        }
+        if let Some(c) = self.max_shape {
+            crate::error::positive("max_tail_shape", c)?;
+        }
+        self.sbp.check()?;
+        if self.bins() > MAX_BINS {
+            return Err(Error::InvalidCount {
+                name: "bins",
+                value: self.bins(),
+                expected: "<= 2^20 in a forecaster",
+            });
+        }
+        Ok(())
+    }
+
+    /// The admissible tail shapes `[lowest, highest]`.
+    fn shape_range(&self) -> (f64, f64) {
+        let lowest = if self.bounded_tails {
+            f64::NEG_INFINITY
+        } else {
+            0.0
+        };
+        (lowest, self.max_shape.unwrap_or(f64::INFINITY))
+    }
+
     fn bins(&self) -> usize {
         self.sbp.bin_count()
     }
@@ -123,6 +170,12 @@ struct TailState {
     /// Observations since the last fit with the configured fitter's own search (the
     /// global scan, if on).
     since_global: usize,
+    /// Points the last fit walked (absent in models saved before it existed: 0).
+    #[serde(default)]
+    walked: usize,
+    /// Observations since the last fit.
+    #[serde(default)]
+    since_fit: usize,
 }
 
 impl TailState {
@@ -131,12 +184,28 @@ impl TailState {
         threshold: None,
         changed: true,
         since_global: 0,
+        walked: 0,
+        since_fit: 0,
     };
+
+    /// Checks a restored state: a finite threshold, a warm start with a finite
+    /// shape and a positive finite scale.
+    fn check(&self) -> Result<()> {
+        if let Some(t) = self.threshold {
+            crate::error::finite("threshold", t)?;
+        }
+        if let Some(st) = self.start {
+            crate::error::finite("start.shape", st.shape)?;
+            crate::error::positive("start.scale", st.scale)?;
+        }
+        Ok(())
+    }
 
     /// Records that `entered` joined the window and `left` (if any) was evicted.
     #[inline]
     fn note(&mut self, upper: bool, entered: f64, left: Option<f64>) {
         self.since_global = self.since_global.saturating_add(1);
+        self.since_fit = self.since_fit.saturating_add(1);
         if let Some(t) = self.threshold {
             let beyond = |x: f64| if upper { x > t } else { x < t };
             if beyond(entered) || left.is_some_and(beyond) {
@@ -148,10 +217,13 @@ impl TailState {
 
 /// The window of residuals and the SBP fitted to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "ResidualRepr")]
 pub(crate) struct ResidualModel {
     spec: ResidualSpec,
     window: Window,
-    /// The body estimator for the current grid.
+    /// The body estimator for the current grid: a function of the spec and the
+    /// window's grid, rebuilt when restored (not stored twice).
+    #[serde(skip_serializing)]
     estimator: BodyEstimator,
     sbp: SplicedBinnedPareto,
     lower: TailState,
@@ -163,8 +235,102 @@ pub(crate) struct ResidualModel {
     /// the caller (see [`set_truncation`](Self::set_truncation)).
     #[serde(default)]
     truncation: (Option<f64>, Option<f64>),
+    /// Observations to wait before the grid is searched again, after a search
+    /// that found no better grid (see [`grid_retry`]).
+    #[serde(default)]
+    grid_wait: usize,
     #[serde(skip)]
     scratch: Scratch,
+}
+
+/// The wait after a grid search that found nothing better: a sixteenth of the
+/// window, so that the search costs O(log W) per observation at most.
+fn grid_retry(len: usize) -> usize {
+    (len / 16).max(1)
+}
+
+/// The deserialised form of [`ResidualModel`], checked as a whole before it is used.
+#[derive(Debug, Deserialize)]
+struct ResidualRepr {
+    spec: ResidualSpec,
+    window: Window,
+    sbp: SplicedBinnedPareto,
+    lower: TailState,
+    upper: TailState,
+    since_refit: usize,
+    version: u64,
+    #[serde(default)]
+    truncation: (Option<f64>, Option<f64>),
+    #[serde(default)]
+    grid_wait: usize,
+}
+
+impl TryFrom<ResidualRepr> for ResidualModel {
+    type Error = Error;
+    fn try_from(r: ResidualRepr) -> Result<Self> {
+        let spec = r.spec;
+        spec.validate()?;
+        let invalid = |reason: &'static str| Err(Error::InvalidState { reason });
+        // The window's copy of the settings.
+        let mut window = r.window;
+        window.check_settings(spec.window, spec.bins(), spec.half_life)?;
+        if let Some(grid) = spec.fixed_bounds()
+            && window.grid() != grid
+        {
+            return invalid("the window's grid differs from the fixed bounds");
+        }
+        let (low, high) = window.grid();
+        let estimator = spec.sbp.body_estimator(low, high)?;
+        // The distribution's.
+        let sbp = r.sbp;
+        let (p_l, p_u) = spec.masses();
+        if sbp.body().bins() != spec.bins()
+            || sbp.lower_tail().mass() != p_l
+            || sbp.upper_tail().mass() != p_u
+        {
+            return invalid(
+                "the residual distribution's bins or tail masses differ from the settings",
+            );
+        }
+        let (lowest, highest) = spec.shape_range();
+        for tail in [sbp.lower_tail(), sbp.upper_tail()] {
+            let xi = tail.gpd().shape();
+            if !(xi >= lowest && xi <= highest) {
+                return invalid("a residual tail's shape is outside the admissible range");
+            }
+        }
+        for state in [&r.lower, &r.upper] {
+            state.check()?;
+        }
+        if r.since_refit >= spec.refit_every {
+            return invalid("the residual model's refit is overdue");
+        }
+        for cut in [r.truncation.0, r.truncation.1].into_iter().flatten() {
+            crate::error::finite("truncation", cut)?;
+        }
+        if r.grid_wait > grid_retry(window.len()) {
+            return invalid("the residual model's grid wait is longer than its window allows");
+        }
+        let mut model = Self {
+            spec,
+            window,
+            estimator,
+            sbp,
+            lower: r.lower,
+            upper: r.upper,
+            since_refit: r.since_refit,
+            version: r.version,
+            truncation: r.truncation,
+            grid_wait: r.grid_wait,
+            scratch: Scratch::default(),
+        };
+        // A state that could never refit again (no weight in the window) is not one
+        // a model saves.
+        if model.window.len() > 0 && model.body().is_none() {
+            return invalid("the window's counts hold no weight");
+        }
+        Ok(model)
+    }
 }
 
 /// Buffers reused by every refit (not serialised: their contents never outlive one).
@@ -240,6 +406,7 @@ impl ResidualModel {
             upper: TailState::NEW,
             since_refit: 0,
             truncation: (None, None),
+            grid_wait: 0,
             version: 0,
             scratch,
         };
@@ -264,6 +431,11 @@ impl ResidualModel {
         self.window.len()
     }
 
+    /// The settings the model was built with.
+    pub(crate) fn spec(&self) -> &ResidualSpec {
+        &self.spec
+    }
+
     /// The window of residuals.
     pub(crate) fn window(&self) -> &Window {
         &self.window
@@ -275,7 +447,8 @@ impl ResidualModel {
         let left = self.window.push(r);
         self.lower.note(false, r, left);
         self.upper.note(true, r, left);
-        self.since_refit += 1;
+        self.since_refit = self.since_refit.saturating_add(1);
+        self.grid_wait = self.grid_wait.saturating_sub(1);
         if self.since_refit >= self.spec.refit_every {
             self.refit();
         }
@@ -296,6 +469,7 @@ impl ResidualModel {
         }
         self.lower = TailState::NEW;
         self.upper = TailState::NEW;
+        self.grid_wait = 0;
         self.refit();
         true
     }
@@ -312,14 +486,15 @@ impl ResidualModel {
     pub(crate) fn refit(&mut self) {
         self.scratch.reserve(self.window.len(), self.spec.bins());
         self.since_refit = 0;
-        self.version += 1;
+        // Wraps (after 2^64 refits), skipping 0, which means "never fitted".
+        self.version = self.version.wrapping_add(1).max(1);
         let Some((mut tau_l, mut tau_u)) = self.body() else {
             return;
         };
         let bins = self.spec.bins();
         // The window's grid may have moved outside a refit (a rescale).
         let mut rebuilt = self.sbp.body().support() != self.window.grid();
-        if self.spec.fixed_bounds().is_none() && bins >= 8 {
+        if self.spec.fixed_bounds().is_none() && bins >= 8 && self.grid_wait == 0 {
             let (bl, bu) = (self.window.bin(tau_l), self.window.bin(tau_u));
             if bl == 0 || bu == bins - 1 || 4 * (bu - bl + 1) < bins {
                 let (low, high) = auto_grid(&self.window, &self.spec, &mut self.scratch.sorted);
@@ -335,6 +510,11 @@ impl ResidualModel {
                         Some(t) => (tau_l, tau_u) = t,
                         None => return,
                     }
+                } else {
+                    // The window's own grid is no better (atoms, a constant stretch,
+                    // values beyond the grid's range): the O(W log W) search is not
+                    // repeated before a share of the window has been replaced.
+                    self.grid_wait = grid_retry(self.window.len());
                 }
             }
         }
@@ -394,31 +574,58 @@ impl ResidualModel {
         bin_width: f64,
     ) -> (GeneralizedPareto, TailState) {
         let state = if upper { self.upper } else { self.lower };
-        let global = state.start.is_none() || state.since_global >= self.spec.window;
+        let due = state.since_global >= self.spec.window;
+        let global = state.start.is_none() || due;
         // Unweighted, same threshold, no point beyond it in or out: the same points in
         // the same order, hence the same fit (with decay, the relative weights of
         // the exceedances would not change either, but the threshold moves at every
-        // step).
+        // step). That holds too when the last refit had nothing to fit (no warm
+        // start): walking the threshold's bin again, which may hold most of the
+        // window (an atom), would find the same nothing.
         let unchanged = !state.changed
             && state.threshold == Some(tau)
             && !rebuilt
-            && !global
+            && !due
             && !self.window.is_weighted();
+        // A threshold inside an atom (a bin holding much more of the window than
+        // the tail's mass) makes every fit walk, and fit, a large share of the
+        // window: such a tail is refitted once every `walked / THROTTLE`
+        // observations at most, so that it costs O(THROTTLE) per observation.
+        let (p_l, p_u) = self.spec.masses();
+        let mass = if upper { p_u } else { p_l };
+        let expected =
+            mass * self.window.len() as f64 + self.spec.sbp.min_exceedance_count() as f64;
+        let throttled = state.threshold.is_some()
+            && !rebuilt
+            && !due
+            && state.walked as f64 > 2.0 * expected
+            && state.since_fit.saturating_mul(THROTTLE) < state.walked;
+        if throttled {
+            let current = if upper {
+                self.sbp.upper_tail()
+            } else {
+                self.sbp.lower_tail()
+            };
+            return (*current.gpd(), state);
+        }
         let current = if upper {
             self.sbp.upper_tail()
         } else {
             self.sbp.lower_tail()
         };
-        let (gpd, start) = if unchanged {
-            (*current.gpd(), state.start)
+        let (gpd, start, walked, since_fit) = if unchanged {
+            (*current.gpd(), state.start, state.walked, state.since_fit)
         } else {
-            self.fit_tail(upper, tau, state.start, global, bin_width)
+            let (gpd, start, walked) = self.fit_tail(upper, tau, state.start, global, bin_width);
+            (gpd, start, walked, 0)
         };
         let next = TailState {
             start,
             threshold: Some(tau),
             changed: false,
             since_global: if global { 0 } else { state.since_global },
+            walked,
+            since_fit,
         };
         (gpd, next)
     }
@@ -433,15 +640,15 @@ impl ResidualModel {
         start: Option<Start>,
         global: bool,
         bin_width: f64,
-    ) -> (GeneralizedPareto, Option<Start>) {
+    ) -> (GeneralizedPareto, Option<Start>, usize) {
         let s = &mut self.scratch;
-        if upper {
+        let walked = if upper {
             self.window
-                .upper_exceedances(tau, &mut s.excess, &mut s.weights);
+                .upper_exceedances(tau, &mut s.excess, &mut s.weights)
         } else {
             self.window
-                .lower_exceedances(tau, &mut s.excess, &mut s.weights);
-        }
+                .lower_exceedances(tau, &mut s.excess, &mut s.weights)
+        };
         // Truncation: the expected number of exceedances beyond the cut, under the
         // current tail, is added back at that tail's conditional quantiles beyond
         // the cut (one EM step per refit; see the module notes).
@@ -457,6 +664,21 @@ impl ResidualModel {
         };
         let imputed = impute_truncated(&current, cut, &mut s.excess, &mut s.weights);
         let weights = (imputed || self.window.is_weighted()).then_some(&s.weights[..]);
+        // The fit runs on the exceedances in units of a power of two near the
+        // largest (exact, and the same fit: the GPD is a scale family), so that no
+        // sum overflows and no exceedance is too small to resolve next to the
+        // largest, whatever the magnitude of the residuals.
+        let (unit, inv) = excess_unit(&s.excess);
+        for x in s.excess.iter_mut() {
+            *x = (*x * inv).max(SMALLEST_SCALED_EXCESS);
+        }
+        let to_gpd = |shape: f64, scaled: f64| {
+            GeneralizedPareto::new(shape, (scaled * unit).clamp(f64::MIN_POSITIVE, f64::MAX))
+        };
+        let to_start = |shape: f64, scaled: f64| Start {
+            shape,
+            scale: (scaled * unit).clamp(f64::MIN_POSITIVE, f64::MAX),
+        };
         // The weighted mean excess: the exponential (ξ = 0) maximum-likelihood scale,
         // the fallback tail and the start of a fit that has nothing better.
         let (sum, total) = s
@@ -465,49 +687,57 @@ impl ResidualModel {
             .zip(&s.weights)
             .fold((0.0, 0.0), |(a, b), (&x, &w)| (a + w * x, b + w));
         let mean = sum / total;
+        let (lowest, highest) = self.spec.shape_range();
         if s.excess.len() >= self.spec.sbp.min_exceedance_count().max(2) {
             let configured = self.spec.sbp.gpd_setting();
             let local = configured.global(false);
             let fitted = match start {
                 Some(st) => {
                     let fitter = if global { configured } else { local };
-                    fitter.fit_with_start(&s.excess, weights, st.shape, st.scale)
+                    let scale = (st.scale * inv).max(f64::MIN_POSITIVE);
+                    fitter.fit_with_start(&s.excess, weights, st.shape, scale)
                 }
                 None => configured.fit(&s.excess, weights),
             }
             .or_else(|_| local.fit_with_start(&s.excess, weights, 0.0, mean));
             if let Ok(est) = fitted {
                 // The unconstrained optimum stays the warm start either way.
-                let next = Some(Start {
-                    shape: est.shape,
-                    scale: est.scale,
-                });
-                if let Some(c) = self.spec.max_shape
-                    && est.shape > c
-                {
+                let next = Some(to_start(est.shape, est.scale));
+                let admissible = if est.shape > highest {
                     // The maximum over the admissible shapes, on the edge ξ = c
                     // unless the likelihood has a higher local maximum below it.
                     let floor = !self.spec.bounded_tails;
-                    if let Ok(bounded) = fit_max_shape(&s.excess, weights, c, floor) {
-                        return (bounded.dist(), next);
-                    }
-                } else if est.shape >= 0.0 || self.spec.bounded_tails {
-                    return (est.dist(), next);
+                    fit_max_shape(&s.excess, weights, highest, floor)
+                        .ok()
+                        .map(|b| (b.shape, b.scale))
+                } else if est.shape >= lowest {
+                    Some((est.shape, est.scale))
+                } else {
+                    None
+                };
+                // Whatever the fit returned, only an admissible shape is used.
+                if let Some((shape, scale)) = admissible
+                    && shape >= lowest
+                    && shape <= highest
+                    && let Ok(g) = to_gpd(shape, scale)
+                {
+                    return (g, next, walked);
                 }
-                // Floored at ξ = 0: for a likelihood unimodal in ξ the constrained
-                // maximum is the exponential fit, whose scale is the mean excess.
-                if let Ok(g) = GeneralizedPareto::exponential(mean) {
-                    return (g, next);
+                // Floored at ξ = 0 (or a failed bounded fit): for a likelihood
+                // unimodal in ξ the constrained maximum below the floor is the
+                // exponential fit, whose scale is the mean excess.
+                if let Ok(g) = to_gpd(0.0, mean) {
+                    return (g, next, walked);
                 }
             }
         }
-        if let Ok(g) = GeneralizedPareto::exponential(mean) {
-            return (g, start);
+        if let Ok(g) = to_gpd(0.0, mean) {
+            return (g, start, walked);
         }
-        if let Some(st) = start
-            && let Ok(g) = GeneralizedPareto::new(st.shape, st.scale)
-        {
-            return (g, start);
+        // No exceedance: the current tail is kept if it is admissible.
+        let shape = current.shape();
+        if shape >= lowest && shape <= highest {
+            return (current, start, walked);
         }
         let scale = if bin_width > 0.0 && bin_width.is_finite() {
             bin_width
@@ -517,9 +747,30 @@ impl ResidualModel {
         (
             GeneralizedPareto::exponential(scale).unwrap_or(self_unit()),
             start,
+            walked,
         )
     }
 }
+
+/// Scaled exceedances are at least this (relative to the largest, about 1): below,
+/// a point is at the threshold for every purpose of the fit.
+const SMALLEST_SCALED_EXCESS: f64 = 1e-300;
+
+/// A power of two near the largest of `excess` and its inverse, both exact: the
+/// unit the tail fits work in. 1 when there is no positive finite exceedance.
+fn excess_unit(excess: &[f64]) -> (f64, f64) {
+    let max = excess.iter().fold(0.0, |m: f64, &x| m.max(x));
+    if !(max > 0.0 && max.is_finite()) {
+        return (1.0, 1.0);
+    }
+    // The exponent of `max`, kept where both the unit and its inverse are normal.
+    let e = max.log2().floor().clamp(-1000.0, 1000.0);
+    (e.exp2(), (-e).exp2())
+}
+
+/// A tail whose fits walk more than twice its share of the window is refitted
+/// at most once every `walked / THROTTLE` observations (see `refit_tail`).
+const THROTTLE: usize = 64;
 
 /// Imputed points per truncated tail.
 const IMPUTED: usize = 4;

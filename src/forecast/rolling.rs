@@ -92,13 +92,21 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
                 }
             }
             State::Running(run) => {
-                if run.residuals.len() > r.config.window_len() {
-                    return Err(Error::LengthMismatch {
-                        name: "window",
-                        expected: r.config.window_len(),
-                        got: run.residuals.len(),
+                // The residual model's copy of the configuration must be the
+                // configuration: every capacity and length it checks itself against
+                // follows from it.
+                if run.residuals.spec() != &r.config.residual_spec() {
+                    return Err(Error::InvalidState {
+                        reason: "the residual model's settings differ from the configuration",
                     });
                 }
+                run.location.check_config(
+                    r.config.location_model(),
+                    r.config.tuning(),
+                    warmup.saturating_mul(4),
+                    r.config.window_len(),
+                    ar_refit_every(&r.config),
+                )?;
             }
         }
         Ok(Self {
@@ -107,6 +115,11 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
             state: r.state,
         })
     }
+}
+
+/// The autoregression's refit period for a configuration.
+fn ar_refit_every(config: &ForecasterConfig) -> usize {
+    config.refit_interval().max(config.window_len() / 10).max(1)
 }
 
 /// What one observation teaches the forecaster.
@@ -378,7 +391,7 @@ impl RollingForecaster {
         if y.is_infinite() {
             return Err(Error::InfiniteObservation { value: y });
         }
-        self.steps += 1;
+        self.steps = self.steps.saturating_add(1);
         match &mut self.state {
             State::Running(run) => {
                 match learn {
@@ -422,10 +435,7 @@ impl RollingForecaster {
             &w.buffer,
             self.config.tuning(),
             self.config.window_len(),
-            self.config
-                .refit_interval()
-                .max(self.config.window_len() / 10)
-                .max(1),
+            ar_refit_every(&self.config),
             &mut residuals,
         )?;
         let residuals = ResidualModel::new(self.config.residual_spec(), &residuals)?;
@@ -601,10 +611,11 @@ impl RollingForecaster {
         for i in 0..paths {
             let mut loc = run.location.clone();
             // Step 0 is exact; the path still has to pass through it.
-            let mut y = loc.prediction() + sbp.sample_with(&mut rng);
+            // Draws saturate (a heavy tail can draw ±∞), as observations would.
+            let mut y = saturate(loc.prediction() + sbp.sample_with(&mut rng));
             for k in 0..horizon - 1 {
                 loc.observe(y);
-                y = loc.prediction() + sbp.sample_with(&mut rng);
+                y = saturate(loc.prediction() + sbp.sample_with(&mut rng));
                 values[k * paths + i] = y;
             }
         }
@@ -681,12 +692,20 @@ mod missing_as_null {
 }
 
 /// The empirical quantile of sorted values with linear interpolation (Hyndman–Fan
-/// type 7, numpy's default).
+/// type 7, numpy's default). Interpolates as a weighted mean, which neither
+/// overflows between values of opposite signs near `±f64::MAX` nor turns a pair of
+/// equal infinities into NaN.
 fn type7_quantile(sorted: &[f64], p: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * p;
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
-    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+    let (a, b) = (sorted[lo], sorted[hi]);
+    let frac = h - lo as f64;
+    if a == b || frac == 0.0 {
+        a
+    } else {
+        (1.0 - frac) * a + frac * b
+    }
 }
 
 /// One-step-ahead forecasts of a whole series, one row per time step: what

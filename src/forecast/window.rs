@@ -152,6 +152,19 @@ impl TryFrom<WindowRepr> for Window {
             });
         }
         crate::error::finite("window.clock", r.clock)?;
+        // The clock is renormalised below RENORMALISE_AT (and never negative), so
+        // no raw weight exceeds 2^RENORMALISE_AT.
+        if !(0.0..RENORMALISE_AT).contains(&r.clock) {
+            return Err(Error::InvalidState {
+                reason: "the window's decay clock is out of range",
+            });
+        }
+        let max_weight = RENORMALISE_AT.exp2();
+        if r.weights.iter().any(|&x| x > max_weight) {
+            return Err(Error::InvalidState {
+                reason: "a window weight exceeds the largest raw weight",
+            });
+        }
         w.decay_rate = r.decay_rate;
         w.clock = r.clock;
         for (i, &x) in r.values.iter().enumerate() {
@@ -166,10 +179,38 @@ impl TryFrom<WindowRepr> for Window {
             w.link(i, bin);
         }
         w.len = r.values.len();
+        // The counts carry the rounding of their history, so they are kept, but
+        // they must be the window's: exactly 0 for an empty bin, and otherwise the
+        // sum of the bin's weights up to rounding.
+        let total: f64 = w.weights.iter().sum();
+        let mut sums = vec![0.0; r.counts.len()];
+        for (&x, &weight) in w.values.iter().zip(&w.weights) {
+            sums[w.bin(x)] += weight;
+        }
+        let consistent = r
+            .counts
+            .iter()
+            .zip(&sums)
+            .zip(&w.members)
+            .all(|((&c, &s), &m)| {
+                if m == 0 {
+                    c == 0.0
+                } else {
+                    (c - s).abs() <= COUNT_TOLERANCE * total
+                }
+            });
+        if !consistent {
+            return Err(Error::InvalidState {
+                reason: "the window's counts differ from its values",
+            });
+        }
         w.counts = r.counts;
         Ok(w)
     }
 }
+
+/// The rounding a saved bin count may carry, relative to the window's total weight.
+const COUNT_TOLERANCE: f64 = 1e-6;
 
 impl Window {
     /// An empty window of `capacity` points over `bins` equal-width bins on
@@ -202,7 +243,7 @@ impl Window {
             });
         }
         let decay_rate = match half_life {
-            Some(h) => 1.0 / crate::error::positive("half_life", h)?,
+            Some(h) => 1.0 / super::config::check_half_life(h)?,
             None => 0.0,
         };
         // The ring grows as it fills (a window may be configured far larger than the
@@ -229,6 +270,30 @@ impl Window {
         };
         w.set_grid(low, high)?;
         Ok(w)
+    }
+
+    /// Checks a restored window against the settings it must have been built with
+    /// (capacity, bins and half-life); the decay rate is then set to exactly the
+    /// one they give.
+    pub(crate) fn check_settings(
+        &mut self,
+        capacity: usize,
+        bins: usize,
+        half_life: Option<f64>,
+    ) -> Result<()> {
+        let rate = match half_life {
+            Some(h) => 1.0 / h,
+            None => 0.0,
+        };
+        // JSON may not give back the last bit of the saved rate.
+        let close = (self.decay_rate - rate).abs() <= 1e-12 * rate;
+        if self.capacity != capacity || self.counts.len() != bins || !close {
+            return Err(Error::InvalidState {
+                reason: "the window's capacity, bins or decay differ from the settings",
+            });
+        }
+        self.decay_rate = rate;
+        Ok(())
     }
 
     fn set_grid(&mut self, low: f64, high: f64) -> Result<()> {
@@ -431,20 +496,22 @@ impl Window {
 
     /// Appends the excesses `x - threshold` of the points `x > threshold` and their raw
     /// weights to `excess` and `weights` (cleared first). Walks only the bins from the
-    /// top down to the threshold's bin.
+    /// top down to the threshold's bin; returns the number of points walked.
     pub(crate) fn upper_exceedances(
         &self,
         threshold: f64,
         excess: &mut Vec<f64>,
         weights: &mut Vec<f64>,
-    ) {
+    ) -> usize {
         excess.clear();
         weights.clear();
+        let mut visited = 0;
         let stop = self.bin(threshold);
         for bin in (stop..self.counts.len()).rev() {
             let mut slot = self.first[bin];
             while slot != NIL {
                 let s = slot as usize;
+                visited += 1;
                 let x = self.values[s];
                 if x > threshold {
                     excess.push(x - threshold);
@@ -453,24 +520,27 @@ impl Window {
                 slot = self.next[s];
             }
         }
+        visited
     }
 
     /// Appends the excesses `threshold - x` of the points `x < threshold` and their raw
     /// weights to `excess` and `weights` (cleared first). Walks only the bins from the
-    /// bottom up to the threshold's bin.
+    /// bottom up to the threshold's bin; returns the number of points walked.
     pub(crate) fn lower_exceedances(
         &self,
         threshold: f64,
         excess: &mut Vec<f64>,
         weights: &mut Vec<f64>,
-    ) {
+    ) -> usize {
         excess.clear();
         weights.clear();
+        let mut visited = 0;
         let stop = self.bin(threshold);
         for bin in 0..=stop {
             let mut slot = self.first[bin];
             while slot != NIL {
                 let s = slot as usize;
+                visited += 1;
                 let x = self.values[s];
                 if x < threshold {
                     excess.push(threshold - x);
@@ -479,6 +549,7 @@ impl Window {
                 slot = self.next[s];
             }
         }
+        visited
     }
 }
 

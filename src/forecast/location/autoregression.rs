@@ -124,6 +124,11 @@ impl TryFrom<ArRepr> for Ar {
                 expected: ">= 1",
             });
         }
+        if r.since_fit >= r.refit_every {
+            return Err(Error::InvalidState {
+                reason: "the autoregression's refit is overdue",
+            });
+        }
         crate::error::all_finite("phi", &r.phi)?;
         crate::error::all_finite("history", &r.history)?;
         crate::error::finite("centre", r.centre)?;
@@ -261,6 +266,19 @@ impl Ar {
         self.history
             .iter_mut()
             .for_each(|z| *z = saturate(*z + delta));
+    }
+
+    /// Checks a restored model against the window and refit period it was started
+    /// with (see [`start`](Self::start)).
+    pub(super) fn check_config(&self, window: usize, refit_every: usize) -> Result<()> {
+        let lags = self.phi.len();
+        let capacity = window.max(min_fit_len(lags)).saturating_add(lags);
+        if self.capacity != capacity || self.refit_every != refit_every {
+            return Err(Error::InvalidState {
+                reason: "the autoregression's window or refit period differs from the configuration",
+            });
+        }
+        Ok(())
     }
 
     /// Appends the cleaned value `z`, refitting when it is due.

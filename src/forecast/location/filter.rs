@@ -17,7 +17,7 @@ const SCALE_CLIP: f64 = 3.0;
 /// This many consecutive rejected errors on one side restart the running scale: spikes
 /// of random sign line up five in a row on one side with probability 1/16 even if
 /// every error were rejected (and rejections are rare), so such a run is a shift.
-const SHIFT_RUN: u32 = 5;
+pub(super) const SHIFT_RUN: u32 = 5;
 
 /// `ψ` reaches 0 at this many clips (`2c`): errors beyond are rejected outright, and
 /// errors between `c` and `2c` taper linearly rather than jump from `c` to 0.

@@ -224,6 +224,16 @@ impl TryFrom<LocationRepr> for Location {
         }
         crate::error::positive("robust_clip", r.tuning.clip)?;
         crate::error::positive("scale", r.scale)?;
+        if r.scale > filter::MAX_SCALE {
+            return Err(Error::InvalidState {
+                reason: "the location's running scale is beyond its bound",
+            });
+        }
+        if r.rejected.unsigned_abs() >= filter::SHIFT_RUN {
+            return Err(Error::InvalidState {
+                reason: "the location's run of rejected errors is too long",
+            });
+        }
         crate::error::finite("prediction", r.prediction)?;
         match &r.state {
             State::Zero | State::Autoregressive(_) => {}
@@ -353,6 +363,39 @@ impl Location {
             },
             State::Autoregressive(ar) => LocationModel::Autoregressive { lags: ar.lags() },
         }
+    }
+
+    /// Checks a restored model against the forecaster's configuration: the tuning,
+    /// the model (the configured one, or one [`LocationModel::Auto`] can choose from
+    /// a warm-up of `warmup` values) and an autoregression's window and refit period
+    /// (what [`initialise`](Self::initialise) was given).
+    pub(crate) fn check_config(
+        &self,
+        model: LocationModel,
+        tuning: Tuning,
+        warmup: usize,
+        window: usize,
+        ar_refit_every: usize,
+    ) -> Result<()> {
+        let resolved = self.model();
+        let admissible = match model {
+            LocationModel::Auto => match resolved {
+                LocationModel::None | LocationModel::Auto => false,
+                LocationModel::Level => true,
+                LocationModel::Autoregressive { lags } => lags <= MAX_LAGS,
+                LocationModel::Seasonal { period } => period <= warmup,
+            },
+            m => m == resolved,
+        };
+        if self.tuning != tuning || !admissible {
+            return Err(Error::InvalidState {
+                reason: "the location model differs from the configuration",
+            });
+        }
+        if let State::Autoregressive(ar) = &self.state {
+            ar.check_config(window, ar_refit_every)?;
+        }
+        Ok(())
     }
 
     /// The location predicted for the next time step.
