@@ -74,7 +74,7 @@ impl SlotWatch {
         upper: bool,
         residual: f64,
     ) -> Option<f64> {
-        if period < 2 || period > MAX_SLOTS {
+        if !(2..=MAX_SLOTS).contains(&period) {
             return None;
         }
         if self.runs.len() != period {
