@@ -10,34 +10,16 @@
 //! cargo run --release --example spot_stream [-- POINTS]
 //! ```
 
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
 use tailcast::{AnomalyDetector, DetectorConfig, Side};
-
-/// `sin(2πi/100) + U(0, 0.1) + (with probability 0.1) Lomax(0.5)`.
-fn stream(n: usize, seed: u64) -> Vec<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..n)
-        .map(|i| {
-            let base = (2.0 * std::f64::consts::PI * i as f64 / 100.0).sin();
-            let noise = 0.1 * rng.random::<f64>();
-            let spike = if rng.random::<f64>() < 0.1 {
-                // Lomax(shape 0.5, scale 1) by inversion.
-                (1.0 - rng.random::<f64>()).powf(-1.0 / 0.5) - 1.0
-            } else {
-                0.0
-            };
-            base + noise + spike
-        })
-        .collect()
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = match std::env::args().nth(1) {
         Some(s) => s.parse()?,
         None => 1_000_000,
     };
-    let ys = stream(n, 7);
+    let ys = tailcast::synthetic::spot_stream(n, &mut StdRng::seed_from_u64(7));
     println!("cargo run --release --example spot_stream -- {n}");
     println!(
         "{:>7} {:>6} {:>7} {:>9} {:>8} {:>8} {:>9}",
