@@ -390,6 +390,9 @@ pub struct AnomalyDetector {
     /// The calibration factor the band was computed for.
     #[serde(skip)]
     band_factor: f64,
+    /// `ln` of the exclusion level (derived from the config).
+    #[serde(skip)]
+    ln_exclusion: f64,
     #[serde(skip)]
     band_version: u64,
 }
@@ -444,6 +447,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             }
             None => Calibrator::new(r.config.risk)?,
         };
+        let ln_exclusion = r.config.exclusion_level().ln();
         Ok(Self {
             config: r.config,
             forecaster: r.forecaster,
@@ -455,6 +459,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             slots: r.slots,
             band: open_band(),
             band_factor: 0.0,
+            ln_exclusion,
             band_version: 0,
         })
     }
@@ -474,6 +479,7 @@ impl AnomalyDetector {
         config.validate()?;
         let forecaster = RollingForecaster::new(config.forecaster.clone())?;
         let atoms = Atoms::new(atom_half_life(&config))?;
+        let ln_exclusion = config.exclusion_level().ln();
         Ok(Self {
             calibrator: Calibrator::new(config.risk)?,
             config,
@@ -485,6 +491,7 @@ impl AnomalyDetector {
             slots: SlotWatch::default(),
             band: open_band(),
             band_factor: 0.0,
+            ln_exclusion,
             band_version: 0,
         })
     }
@@ -597,8 +604,7 @@ impl AnomalyDetector {
             }
         };
         // A frequent exact value gets its mid-p-value (see atoms).
-        let share = self.atoms.share(y);
-        self.atoms.record(y);
+        let share = self.atoms.share_then_record(y);
         let (ln_p, ln_near) = if share >= atoms::MIN_SHARE {
             let one_sided = (share / 2.0).ln();
             let floor = match self.config.side {
@@ -619,7 +625,7 @@ impl AnomalyDetector {
         let is_anomaly = p_value < self.config.risk;
         // Exclusion follows the forecast's own p-value: recalibration (which
         // learns from the stream, anomalies included) must not let spikes in.
-        let extreme = raw_ln_p < self.config.exclusion_level().ln();
+        let extreme = raw_ln_p < self.ln_exclusion;
         let relearning = self.relearn.is_on();
         let relearned = self.relearn.observe(r);
         let exclude = extreme
