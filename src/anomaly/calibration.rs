@@ -178,7 +178,7 @@ impl Calibrator {
         if !(ln_p < 0.0) || self.ln_factor == 0.0 {
             return ln_p.min(0.0);
         }
-        let ln_top = self.top().ln();
+        let ln_top = self.ln_top;
         let weight = if ln_p <= ln_top { 1.0 } else { ln_p / ln_top };
         (ln_p + weight * self.ln_factor).min(0.0)
     }

@@ -580,15 +580,7 @@ impl AnomalyDetector {
             Side::Upper => (ln_tail(residual, r, Side::Upper), Side::Upper),
             Side::Lower => (ln_tail(residual, r, Side::Lower), Side::Lower),
             Side::TwoSided => {
-                let (ln_cdf, ln_sf) = (
-                    ln_tail(residual, r, Side::Lower),
-                    ln_tail(residual, r, Side::Upper),
-                );
-                let (nearer, side) = if ln_cdf < ln_sf {
-                    (ln_cdf, Side::Lower)
-                } else {
-                    (ln_sf, Side::Upper)
-                };
+                let (nearer, side) = ln_nearer_tail(residual, r);
                 ((std::f64::consts::LN_2 + nearer).min(0.0), side)
             }
         };
@@ -596,11 +588,8 @@ impl AnomalyDetector {
         let (ln_near, upper) = match self.config.side {
             Side::TwoSided => (ln_p - std::f64::consts::LN_2, side == Side::Upper),
             _ => {
-                let (ln_cdf, ln_sf) = (
-                    ln_tail(residual, r, Side::Lower),
-                    ln_tail(residual, r, Side::Upper),
-                );
-                (ln_cdf.min(ln_sf), ln_sf <= ln_cdf)
+                let (nearer, side) = ln_nearer_tail(residual, r);
+                (nearer, side == Side::Upper)
             }
         };
         // A frequent exact value gets its mid-p-value (see atoms).
@@ -814,6 +803,20 @@ fn ln_tail(sbp: &crate::SplicedBinnedPareto, r: f64, side: Side) -> f64 {
     };
     let exponential = tail.mass().ln() - excess.max(0.0) / tail.gpd().scale();
     exponential.max(-f64::MAX)
+}
+
+/// The nearer tail's log-probability ([`ln_tail`] of the side with the smaller
+/// probability) and that side, with one logarithm in the body.
+#[inline]
+fn ln_nearer_tail(sbp: &crate::SplicedBinnedPareto, r: f64) -> (f64, Side) {
+    let r = r.clamp(-f64::MAX, f64::MAX);
+    let (ln_p, upper) = sbp.ln_nearer_tail(r);
+    let side = if upper { Side::Upper } else { Side::Lower };
+    if ln_p > f64::NEG_INFINITY || r.is_nan() {
+        (ln_p, side)
+    } else {
+        (ln_tail(sbp, r, side), side)
+    }
 }
 
 /// The band in residual units for a side and risk level.
