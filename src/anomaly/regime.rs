@@ -110,6 +110,8 @@ impl RegimeWatch {
     /// Returns the change when the run qualifies; the run then starts afresh.
     #[inline]
     pub(crate) fn observe(&mut self, residual: f64, ln_p: f64, upper: bool) -> Option<Change> {
+        // `ln_p < ln LEVEL`, with the logarithm a constant.
+        debug_assert!((LN_LEVEL - LEVEL.ln()).abs() < 1e-15);
         if !(ln_p < LN_LEVEL) || !residual.is_finite() {
             self.reset();
             return None;
