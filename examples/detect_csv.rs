@@ -29,7 +29,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 
 use tailcast::events::{Event, EventConfig, EventTracker};
-use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Side, Verdict};
+use tailcast::{AnomalyDetector, DetectorConfig, LocationModel, Side, Verdict};
 
 const USAGE: &str = "\
 detect_csv: flag anomalies in one column of a CSV file with tailcast's AnomalyDetector
@@ -178,7 +178,8 @@ impl Options {
 
     /// The detector the options describe, with the period resolved to rows.
     fn detector(&self, period: Option<usize>) -> Result<AnomalyDetector, Failure> {
-        let mut forecaster = ForecasterConfig::default();
+        // The detector's default forecaster (its tail-shape bound is the detector's).
+        let mut forecaster = DetectorConfig::default().forecaster_config().clone();
         if let Some(n) = self.window {
             forecaster = forecaster.window(n);
         }

@@ -52,7 +52,13 @@ fn defaults_are_valid_and_documented() {
     assert!(d.excludes_anomalies());
     assert_eq!(d.exclusion_level(), 1e-3);
     assert_eq!(d.max_excluded_run_len(), 25);
-    assert_eq!(d.forecaster_config(), &ForecasterConfig::default());
+    assert!(!d.imputes_excluded());
+    // The detector's forecaster is the default one with a looser tail-shape bound.
+    assert_eq!(
+        d.forecaster_config(),
+        &ForecasterConfig::default().max_tail_shape(tailcast::anomaly::DETECTOR_MAX_TAIL_SHAPE)
+    );
+    assert_eq!(d.forecaster_config().tail_shape_bound(), 3.0);
     // Every setter is read back by its getter.
     let set = DetectorConfig::default()
         .forecaster(ForecasterConfig::default().window(77))

@@ -119,6 +119,7 @@ impl Atoms {
 
     /// The share of recent observations exactly equal to `y` (0 if untracked).
     #[inline]
+    #[cfg(test)]
     pub(crate) fn share(&self, y: f64) -> f64 {
         if !(self.total > 0.0) {
             return 0.0;
@@ -136,6 +137,51 @@ impl Atoms {
             }
         }
         0.0
+    }
+
+    /// The share of recent observations exactly equal to `y` before counting it
+    /// (as [`share`](Self::share)), then counts it (as [`record`](Self::record)):
+    /// one pass over the table.
+    #[inline]
+    pub(crate) fn share_then_record(&mut self, y: f64) -> f64 {
+        if !y.is_finite() {
+            return 0.0;
+        }
+        let mut smallest = 0;
+        let mut found = None;
+        for i in 0..SLOTS {
+            if self.values[i] == y && self.counts[i] > 0.0 {
+                found = Some(i);
+                break;
+            }
+            if self.counts[i] < self.counts[smallest] {
+                smallest = i;
+            }
+        }
+        let share = match found {
+            Some(i) if self.counts[i] / self.weight >= MIN_COUNT => self.counts[i] / self.total,
+            _ => 0.0,
+        };
+        match found {
+            Some(i) => self.counts[i] += self.weight,
+            None => {
+                self.values[smallest] = y;
+                self.counts[smallest] = self.weight;
+            }
+        }
+        self.total += self.weight;
+        self.weight *= self.growth;
+        if self.weight >= RENORMALISE_AT {
+            self.renormalise();
+        }
+        share
+    }
+
+    fn renormalise(&mut self) {
+        let f = 1.0 / self.weight;
+        self.counts.iter_mut().for_each(|c| *c *= f);
+        self.total *= f;
+        self.weight = 1.0;
     }
 
     /// Counts a finite observation.
@@ -165,10 +211,7 @@ impl Atoms {
         self.total += self.weight;
         self.weight *= self.growth;
         if self.weight >= RENORMALISE_AT {
-            let f = 1.0 / self.weight;
-            self.counts.iter_mut().for_each(|c| *c *= f);
-            self.total *= f;
-            self.weight = 1.0;
+            self.renormalise();
         }
     }
 }

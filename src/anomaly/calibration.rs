@@ -66,9 +66,17 @@ pub(crate) struct Calibrator {
     weight: f64,
     /// `ln` of the current factor (from the counts at the last update).
     ln_factor: f64,
+    /// `exp(ln_factor)` (derived).
+    #[serde(skip)]
+    factor: f64,
     /// The growth of `weight` per observation (derived from the risk).
     #[serde(skip)]
     growth: f64,
+    /// `ln risk` and `ln top()` (derived from the risk).
+    #[serde(skip)]
+    ln_bottom: f64,
+    #[serde(skip)]
+    ln_top: f64,
     /// Observations since the factor was last updated.
     #[serde(default)]
     since_update: u32,
@@ -107,6 +115,7 @@ impl TryFrom<CalibratorRepr> for Calibrator {
             total: r.total,
             weight: r.weight,
             ln_factor: r.ln_factor,
+            factor: r.ln_factor.exp(),
             since_update: r.since_update,
             ..fresh
         })
@@ -129,7 +138,10 @@ impl Calibrator {
             total: 0.0,
             weight: 1.0,
             ln_factor: 0.0,
+            factor: 1.0,
             growth: (risk / HALF_LIFE).exp2(),
+            ln_bottom: risk.ln(),
+            ln_top: (BAND * risk).min(0.5).ln(),
             since_update: 0,
         })
     }
@@ -149,11 +161,13 @@ impl Calibrator {
         let width = self.top() - self.risk;
         if !(width > 0.0) {
             self.ln_factor = 0.0;
+            self.factor = 1.0;
             return;
         }
         let prior = PRIOR / self.risk * self.weight;
         let share = (self.in_band + prior * width) / (self.total + prior);
-        self.ln_factor = (share / width).clamp(1.0, MAX_FACTOR).ln();
+        self.factor = (share / width).clamp(1.0, MAX_FACTOR);
+        self.ln_factor = self.factor.ln();
     }
 
     /// `ln p'` for `ln p` (see the module notes): `p` times the factor up to the top
@@ -164,7 +178,7 @@ impl Calibrator {
         if !(ln_p < 0.0) || self.ln_factor == 0.0 {
             return ln_p.min(0.0);
         }
-        let ln_top = self.top().ln();
+        let ln_top = self.ln_top;
         let weight = if ln_p <= ln_top { 1.0 } else { ln_p / ln_top };
         (ln_p + weight * self.ln_factor).min(0.0)
     }
@@ -175,8 +189,8 @@ impl Calibrator {
         if ln_p.is_nan() {
             return;
         }
-        let p = ln_p.exp();
-        if p >= self.risk && p <= self.top() {
+        // In log space: no exponential per observation.
+        if ln_p >= self.ln_bottom && ln_p <= self.ln_top {
             self.in_band += self.weight;
         }
         self.total += self.weight;
@@ -197,7 +211,7 @@ impl Calibrator {
     /// The current factor `p' / p` for `p` up to the top of the band.
     #[inline]
     pub(crate) fn factor(&self) -> f64 {
-        self.ln_factor.exp()
+        self.factor
     }
 }
 

@@ -27,6 +27,9 @@ pub(crate) const RUN: usize = 8;
 /// The one-sided tail probability every observation of the run is below.
 pub(crate) const LEVEL: f64 = 0.01;
 
+/// `ln LEVEL` (a constant: no logarithm per observation).
+const LN_LEVEL: f64 = -4.605_170_185_988_091;
+
 /// The sum over the run of `-log10 p - 2` that makes it a regime change.
 pub(crate) const EXCESS: f64 = 16.0;
 
@@ -107,7 +110,9 @@ impl RegimeWatch {
     /// Returns the change when the run qualifies; the run then starts afresh.
     #[inline]
     pub(crate) fn observe(&mut self, residual: f64, ln_p: f64, upper: bool) -> Option<Change> {
-        if !(ln_p < LEVEL.ln()) || !residual.is_finite() {
+        // `ln_p < ln LEVEL`, with the logarithm a constant.
+        debug_assert!((LN_LEVEL - LEVEL.ln()).abs() < 1e-15);
+        if !(ln_p < LN_LEVEL) || !residual.is_finite() {
             self.reset();
             return None;
         }
@@ -118,7 +123,7 @@ impl RegimeWatch {
         self.residuals[self.len % RUN] = residual;
         self.len = self.len.saturating_add(1);
         let surprise = -ln_p * std::f64::consts::LOG10_E;
-        self.excess = (self.excess + surprise + LEVEL.log10()).min(f64::MAX);
+        self.excess = (self.excess + surprise - 2.0).min(f64::MAX);
         if self.len < RUN || self.excess < EXCESS {
             return None;
         }
@@ -228,6 +233,12 @@ impl Relearn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_constants_agree() {
+        assert_eq!(LN_LEVEL, LEVEL.ln());
+        assert_eq!(LEVEL.log10(), -2.0);
+    }
 
     #[test]
     fn a_run_on_one_side_gives_its_median() {

@@ -361,6 +361,42 @@ impl SplicedBinnedPareto {
         }
     }
 
+    /// The log-probability of the nearer tail at `x` and which one it is:
+    /// `(ln cdf(x), false)` if `cdf(x) < sf(x)`, else `(ln sf(x), true)`, as
+    /// accurate as [`ln_cdf`](Self::ln_cdf) and [`ln_sf`](Self::ln_sf) (and
+    /// computing only one logarithm in the body, where a two-sided test needs only
+    /// the smaller side).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// let sbp = tailcast::synthetic::reference_sbp(100);
+    /// let (ln_p, upper) = sbp.ln_nearer_tail(sbp.quantile(0.999));
+    /// assert!(upper && (ln_p - 0.001f64.ln()).abs() < 1e-9);
+    /// let (ln_p, upper) = sbp.ln_nearer_tail(sbp.quantile(0.2));
+    /// assert!(!upper && (ln_p - 0.2f64.ln()).abs() < 1e-9);
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[inline]
+    pub fn ln_nearer_tail(&self, x: f64) -> (f64, bool) {
+        if x >= self.lower_threshold && x <= self.upper_threshold {
+            let (c, s) = (self.body.cdf(x), self.body.sf(x));
+            return if c < s {
+                (c.ln(), false)
+            } else {
+                (s.ln(), true)
+            };
+        }
+        let (ln_c, ln_s) = (self.ln_cdf(x), self.ln_sf(x));
+        if ln_c < ln_s {
+            (ln_c, false)
+        } else {
+            (ln_s, true)
+        }
+    }
+
     /// Quantile function, the exact inverse of [`cdf`](Self::cdf); `NaN` for `p`
     /// outside `[0, 1]`. `quantile(0)` and `quantile(1)` are the ends of the support.
     #[doc(alias = "inverse_cdf")]

@@ -458,6 +458,18 @@ impl RollingForecaster {
         }
     }
 
+    /// Moves the seasonal profile's entry for the time step just observed by
+    /// `delta`: for a slot of the season that has been persistently wrong (see
+    /// [`AnomalyDetector`](crate::AnomalyDetector)'s *Lock-out*). Returns whether
+    /// anything moved: only for a running [`LocationModel::Seasonal`] model (also
+    /// when chosen by [`LocationModel::Auto`]) and a finite `delta`.
+    pub fn shift_last_season_slot(&mut self, delta: f64) -> bool {
+        match &mut self.state {
+            State::Running(r) => r.location.shift_last_slot(delta),
+            State::WarmingUp(_) => false,
+        }
+    }
+
     /// Declares that observations whose residual (observation minus location) is
     /// below `lower` or above `upper` are kept out of the window, as
     /// [`AnomalyDetector`](crate::AnomalyDetector) does with extreme observations

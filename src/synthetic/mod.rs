@@ -17,6 +17,7 @@ mod pathologies;
 mod reference;
 mod samplers;
 mod scoring;
+mod spot;
 
 pub use anomalies::{AnomalyConfig, Direction};
 pub use level::{LevelSeries, local_level, random_walk, seasonal_series};
@@ -29,3 +30,4 @@ pub use pathologies::{
 pub use reference::reference_sbp;
 pub use samplers::{sample, sample_into};
 pub use scoring::{DetectionReport, ScoringConfig, crps_ratio, score_detection};
+pub use spot::spot_stream;

@@ -471,6 +471,23 @@ impl Location {
         true
     }
 
+    /// Moves the seasonal profile's entry for the time step just observed by
+    /// `delta` (one slot that has been persistently wrong). Returns `false` (and
+    /// changes nothing) unless the model is seasonal and `delta` finite.
+    pub(crate) fn shift_last_slot(&mut self, delta: f64) -> bool {
+        if !delta.is_finite() {
+            return false;
+        }
+        let State::Seasonal { profile, phase, .. } = &mut self.state else {
+            return false;
+        };
+        let n = profile.len();
+        let last = (*phase + n - 1) % n;
+        profile[last] = saturate(profile[last] + delta);
+        self.predict_next();
+        true
+    }
+
     /// Multiplies the running robust scale by `factor` (a change of the noise's
     /// scale), within its usual bounds.
     pub(crate) fn rescale(&mut self, factor: f64) {
