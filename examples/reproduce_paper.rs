@@ -1,6 +1,6 @@
 //! Reproduces the synthetic experiment of Ehrlich, Callot & Aubet (2021), *Spliced
 //! Binned-Pareto Distribution for Robust Modeling of Heavy-tailed Time Series*
-//! (REFERENCE.md §3), with three forecasters and no neural network:
+//! (its section on synthetic data), with three forecasters and no neural network:
 //!
 //! * **SBP**: tailcast's [`RollingForecaster`]: a robust seasonal location plus a
 //!   spliced binned-Pareto residual refitted on a rolling window.
@@ -49,12 +49,13 @@ type Res<T> = Result<T, Box<dyn Error>>;
 /// The paper's context length: forecasts are scored on targets `test[100..]`.
 const CONTEXT: usize = 100;
 /// Scored targets per series: `test[100..1000]` (the authors' protocol uses the first
-/// 899 of these rows, REFERENCE.md §3.3).
+/// 899 of these rows: see `pp_score_authors_protocol`).
 const TARGETS: usize = PaperDatasets::TEST_LEN - CONTEXT;
 /// Seeds of the replication over other data (`paper_datasets(seed)`).
 const SEEDS: std::ops::RangeInclusive<u64> = 1..=20;
 
-/// Published PP errors (lower, base, upper, full), REFERENCE.md §3.4. All were
+/// Published PP errors (lower, base, upper, full): the authors' README and their 2021
+/// notebook. All were
 /// computed with the authors' two-step-late protocol.
 const PUBLISHED: [(&str, [f64; 4]); 8] = [
     ("README SBP", [0.006065, 0.060795, 0.006990, 0.039797]),
@@ -384,9 +385,7 @@ fn main() -> Res<()> {
     let seeds: Vec<u64> = SEEDS.collect();
     let datasets: Vec<PaperDatasets> = seeds.iter().map(|&s| paper_datasets(s)).collect();
 
-    println!(
-        "Reproduction of Ehrlich, Callot & Aubet (2021), synthetic experiment (REFERENCE.md §3)"
-    );
+    println!("Reproduction of Ehrlich, Callot & Aubet (2021), synthetic experiment");
     println!(
         "{} quantile levels, tail regions q < {} and q > {}; PP error = mean |y_q - q| per region.",
         levels.len(),

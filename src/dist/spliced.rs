@@ -515,7 +515,7 @@ mod tests {
 
     #[test]
     fn matches_the_reference_thresholds_and_values() {
-        // ref_sbp.py's test distribution (REFERENCE.md §5): τ = (2.576350, 6.524515),
+        // The numpy reference's test distribution (scripts/gen_fixtures.py): τ = (2.576350, 6.524515),
         // icdf(0.001, 0.5, 0.999) = -1.146375, 4.550108, 11.271412; mean 4.56447.
         let s = example();
         assert!((s.lower_threshold() - 2.576350).abs() < 5e-7);

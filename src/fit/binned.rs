@@ -7,8 +7,8 @@ use super::sample::check_weight;
 use crate::Binned;
 use crate::error::{Error, Result, all_finite};
 
-/// Smoothing of the one-hot bin indicator (REFERENCE.md §1.4, the authors' nursery
-/// `Binned`), used as a regulariser of the body.
+/// Smoothing of the one-hot bin indicator (as in the authors' prototype `Binned`
+/// distribution), used as a regulariser of the body.
 ///
 /// The authors' smoothed loss for a point in bin `c` is `Σ_j v_{j-c} ln π_j`; its
 /// maximiser over the simplex is `π ∝` the counts convolved with `v` (truncated at the

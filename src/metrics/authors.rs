@@ -7,7 +7,8 @@ use super::levels::check_levels;
 use super::pp::{PpScore, check_shape, pp_mae_by_region};
 use crate::error::{Error, Result};
 
-/// The authors' PP-plot protocol (REFERENCE.md §3.3, "Authors' alignment quirk").
+/// The authors' PP-plot protocol, with its alignment quirk (forecasts compared two
+/// steps late), as their evaluation notebooks compute it.
 ///
 /// `quantiles[[i, j]]` is the `levels[j]`-quantile of the one-step forecast made from
 /// `series[i .. i + context_length]`, so it targets `series[i + context_length]`. The

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 /// The tail mass that separates the PP-plot regions in the paper (5 %).
 pub const PAPER_TAIL: f64 = 0.05;
 
-/// The 129 quantile levels of the paper's PP-plots (REFERENCE.md §3.3), ascending.
+/// The 129 quantile levels of the paper's PP-plots (the authors' evaluation notebooks), ascending.
 ///
 /// 25 levels evenly spaced from 0.001 to 0.05, 81 from 0.05 to 0.95 and the mirror
 /// image `1 - x` of the first 25, each rounded to three decimals (ties to even, after

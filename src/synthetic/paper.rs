@@ -20,7 +20,7 @@ pub struct Spike {
     pub size: f64,
 }
 
-/// Parameters of the paper's asymmetric generator (REFERENCE.md §3.1); `Default` is
+/// Parameters of the paper's asymmetric generator (the authors' synthetic data); `Default` is
 /// the paper's setting.
 ///
 /// ```text

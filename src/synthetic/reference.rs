@@ -1,9 +1,10 @@
-//! The test distribution of the numpy reference `ref_sbp.py` (REFERENCE.md §5).
+//! The example distribution of the numpy reference implementation that
+//! `scripts/gen_fixtures.py` uses to make the golden values in `tests/fixtures/`.
 
 use crate::dist::{GeneralizedPareto, SplicedBinnedPareto};
 
-/// The spliced binned-Pareto distribution that the numpy reference `ref_sbp.py` and
-/// its documentation use as their example, on `bins` equal-width bins over `[0, 10]`:
+/// The spliced binned-Pareto distribution that the numpy reference implementation
+/// behind `tests/fixtures/` uses as its example, on `bins` equal-width bins over `[0, 10]`:
 /// Gaussian-shaped logits centred at 4.5 with a standard deviation of 1.2, 5 % tails,
 /// a lower GPD tail with shape 0.3 and scale 0.5, an upper one with shape 0.2 and
 /// scale 0.8. Skewed, heavy on both sides and with a jump of density at each
@@ -11,7 +12,7 @@ use crate::dist::{GeneralizedPareto, SplicedBinnedPareto};
 /// a good default for tests, benches and first experiments.
 ///
 /// With 100 bins the thresholds are 2.576350 and 6.524515 and the mean is 4.56447,
-/// as `ref_sbp.py` computes them.
+/// as that reference computes them.
 ///
 /// # Panics
 ///

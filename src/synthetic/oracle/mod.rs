@@ -21,7 +21,7 @@ use crate::metrics::{Crps, check_levels, randomized_pit};
 /// and `(m - ⌊m/2⌋)/n` upward with `m = ⌊f n⌋` (0.075 each for the paper's lengths).
 /// Spike positions are drawn without replacement, so given the past the chance of a
 /// spike shifts by at most a few counts in `n`; the marginal is what
-/// `ref_sbp.oracle_quantiles` uses too. The noise is computed numerically, not by Monte
+/// the numpy reference behind the test fixtures uses too. The noise is computed numerically, not by Monte
 /// Carlo (accuracy in [`PaperNoise`]).
 ///
 /// # Examples
