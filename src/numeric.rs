@@ -1,4 +1,6 @@
-//! Small numeric helpers shared across the crate.
+//! Small numeric helpers shared across the crate: saturation, and every quantile or
+//! median the crate computes from data (the point routines are allocation-free; only
+//! [`median`] copies its input).
 
 /// Clamps a finite-or-overflowed value into the finite range (`±inf` becomes
 /// `±f64::MAX`; NaN stays NaN).
@@ -32,6 +34,94 @@ pub(crate) fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// The empirical quantile of sorted values with linear interpolation (Hyndman–Fan
+/// type 7, numpy's default); `sorted` non-empty, `p` in `[0, 1]`. Interpolates as a
+/// weighted mean, which neither overflows between values of opposite signs near
+/// `±f64::MAX` nor turns a pair of equal infinities into NaN.
+pub(crate) fn type7_quantile(sorted: &[f64], p: f64) -> f64 {
+    let h = (sorted.len() - 1) as f64 * p;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    let (a, b) = (sorted[lo], sorted[hi]);
+    let frac = h - lo as f64;
+    if a == b || frac == 0.0 {
+        a
+    } else {
+        (1.0 - frac) * a + frac * b
+    }
+}
+
+/// The weighted lower quantile of `(value, weight)` pairs sorted by value: the first
+/// value at which the cumulative weight reaches `p · total` (`total` the sum of the
+/// weights); the last value if rounding leaves the target unreached, 0 for no points.
+pub(crate) fn weighted_quantile_sorted(sorted: &[(f64, f64)], total: f64, p: f64) -> f64 {
+    let target = p * total;
+    let mut acc = 0.0;
+    for &(x, w) in sorted {
+        acc += w;
+        if acc >= target {
+            return x;
+        }
+    }
+    sorted.last().map_or(0.0, |p| p.0)
+}
+
+/// The point with mass `mass · total` of the unnormalised bin masses `masses` below
+/// it, on equal-width bins over `[low, high]`, interpolated within its bin (see
+/// [`upper_point`]).
+pub(crate) fn lower_point(masses: &[f64], total: f64, low: f64, high: f64, mass: f64) -> f64 {
+    let k = masses.len();
+    let width = (high - low) / k as f64;
+    let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
+    let target = mass * total;
+    let mut acc = 0.0;
+    for (i, &m) in masses.iter().enumerate() {
+        if acc + m >= target && m > 0.0 {
+            let x = edge(i) + (target - acc) / m * width;
+            return x.clamp(edge(i), edge(i + 1));
+        }
+        acc += m;
+    }
+    high
+}
+
+/// The point with mass `mass · total` of the unnormalised bin masses `masses` above
+/// it, on equal-width bins over `[low, high]`, interpolated within its bin.
+///
+/// The masses are accumulated in count units from the top ([`lower_point`]: from
+/// the bottom). With equal weights the counts are integers, so the sums are exact and
+/// the point depends only on the bins at its own end of the grid: a point entering or
+/// leaving a window on the other side does not move it, not even by a rounding
+/// error, which lets a rolling refit keep a tail whose exceedances have not changed.
+pub(crate) fn upper_point(masses: &[f64], total: f64, low: f64, high: f64, mass: f64) -> f64 {
+    let k = masses.len();
+    let width = (high - low) / k as f64;
+    let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
+    let target = mass * total;
+    let mut acc = 0.0;
+    for (i, &m) in masses.iter().enumerate().rev() {
+        if acc + m >= target && m > 0.0 {
+            let x = edge(i + 1) - (target - acc) / m * width;
+            return x.clamp(edge(i), edge(i + 1));
+        }
+        acc += m;
+    }
+    low
+}
+
+/// The quantile at `p` of the binned law with unnormalised masses `masses` (sum
+/// `total`) on equal-width bins over `[low, high]`, as
+/// [`Binned::quantile`](crate::Binned::quantile) defines it, without building one:
+/// [`lower_point`] for `p <= 1/2`, else [`upper_point`].
+#[cfg(test)]
+pub(crate) fn binned_quantile(masses: &[f64], total: f64, low: f64, high: f64, p: f64) -> f64 {
+    if p <= 0.5 {
+        lower_point(masses, total, low, high, p)
+    } else {
+        upper_point(masses, total, low, high, 1.0 - p)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +140,33 @@ mod tests {
         assert_eq!(saturate(f64::NEG_INFINITY), -f64::MAX);
         assert_eq!(saturate(-3.5), -3.5);
         assert!(saturate(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn binned_quantile_matches_binned() {
+        let masses = [0.0, 3.0, 0.5, 0.0, 2.0, 1.5];
+        let b = crate::Binned::equal_width(-1.0, 2.0, masses.to_vec()).unwrap();
+        for p in [0.01, 0.05, 0.3, 0.5, 0.52, 0.9, 0.95, 0.99, 0.999] {
+            let q = binned_quantile(&masses, 7.0, -1.0, 2.0, p);
+            assert!(
+                (q - b.quantile(p)).abs() < 1e-14,
+                "{p}: {q} vs {}",
+                b.quantile(p)
+            );
+        }
+    }
+
+    #[test]
+    fn type7_and_weighted_quantiles() {
+        let v = [1.0, 2.0, 4.0, 8.0];
+        assert_eq!(type7_quantile(&v, 0.0), 1.0);
+        assert_eq!(type7_quantile(&v, 0.5), 3.0);
+        assert_eq!(type7_quantile(&v, 1.0), 8.0);
+        assert_eq!(type7_quantile(&[-f64::MAX, f64::MAX], 0.5), 0.0);
+        let w = [(1.0, 1.0), (2.0, 2.0), (3.0, 1.0)];
+        assert_eq!(weighted_quantile_sorted(&w, 4.0, 0.25), 1.0);
+        assert_eq!(weighted_quantile_sorted(&w, 4.0, 0.5), 2.0);
+        assert_eq!(weighted_quantile_sorted(&w, 4.0, 0.8), 3.0);
+        assert_eq!(weighted_quantile_sorted(&[], 0.0, 0.5), 0.0);
     }
 }

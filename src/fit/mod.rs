@@ -15,14 +15,15 @@
 //! Weights are frequency weights everywhere: a weight of 2 counts a point twice, so
 //! exponentially decayed weights give a decayed-window fit.
 
-mod binned;
+pub(crate) mod binned;
 mod bounds;
 pub(crate) mod constrained;
 mod gpd;
+pub(crate) mod policy;
 mod profile;
 mod sample;
 mod spliced;
 
 pub use binned::{BodyEstimator, Smoothing};
 pub use gpd::{GpdEstimate, GpdFit, GpdFitter, observed_information};
-pub use spliced::{Bounds, SbpConfig, SbpEstimate, SbpFit, SbpFitter};
+pub use spliced::{Bounds, SbpConfig, SbpEstimate, SbpFit, SbpFitter, Thresholds};

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::binned::{BodyEstimator, Smoothing};
 use super::gpd::{GpdEstimate, GpdFit, GpdFitter, observed_information, standard_errors};
+use super::policy::{Start, TailOutcome, central_grid, empirical_body};
 use super::sample::check_weight;
 use crate::error::{Error, Result, all_finite};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
@@ -25,6 +26,37 @@ pub enum Bounds {
         /// Upper edge of the last bin.
         high: f64,
     },
+    /// From the data's central part: the weighted quantiles `q_l`, `q_u` at the tail
+    /// masses, widened by `margin · (q_u - q_l)` on each side (the min-max span when
+    /// they coincide). The rolling forecaster's grid (margin 1/2: the body between the
+    /// thresholds covers about half the bins, where min and max of a spiky window
+    /// would leave it a handful); points outside the grid are counted in the edge
+    /// bins, which lie in the tails.
+    Central {
+        /// Relative margin on each side, `>= 0`.
+        margin: f64,
+    },
+}
+
+/// Where the tail thresholds go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Thresholds {
+    /// At the fitted body's quantiles `p_l` and `1 - p_u` (smoothing and
+    /// pseudo-counts move them slightly inside the empirical ones).
+    #[default]
+    BodyQuantiles,
+    /// At the data's weighted quantiles `p_l` and `1 - p_u`, interpolated within
+    /// their bins, with the body's mass beyond each threshold's bin rescaled so that
+    /// the body's own quantiles fall exactly on them: what the rolling forecaster
+    /// uses, because without the alignment the pseudo-counts beyond the thresholds
+    /// move them (by about `α (p K - k) / n` in probability, `k` bins beyond, `n`
+    /// points: a full point for `α = 1/2` on 1,000 points) and the tails are
+    /// miscalibrated by as much.
+    Empirical,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Configuration of the spliced binned-Pareto fit; validated when a fit starts.
@@ -65,6 +97,17 @@ pub struct SbpConfig {
     pseudo_count: f64,
     min_exceedances: usize,
     gpd: GpdFitter,
+    /// Absent in configurations saved before the option existed: the default.
+    #[serde(default)]
+    thresholds: Thresholds,
+    #[serde(default = "yes")]
+    bounded_tails: bool,
+    #[serde(default)]
+    max_tail_shape: Option<f64>,
+    #[serde(default)]
+    tail_fallbacks: bool,
+    #[serde(default)]
+    rescale_exceedances: bool,
 }
 
 impl Default for SbpConfig {
@@ -78,6 +121,11 @@ impl Default for SbpConfig {
             pseudo_count: 0.5,
             min_exceedances: 10,
             gpd: GpdFitter::default(),
+            thresholds: Thresholds::BodyQuantiles,
+            bounded_tails: true,
+            max_tail_shape: None,
+            tail_fallbacks: false,
+            rescale_exceedances: false,
         }
     }
 }
@@ -145,6 +193,84 @@ impl SbpConfig {
         self
     }
 
+    /// Bin range from the data's central part (see [`Bounds::Central`]).
+    pub fn central_bounds(mut self, margin: f64) -> Self {
+        self.bounds = Bounds::Central { margin };
+        self
+    }
+
+    /// Where the thresholds go (default [`Thresholds::BodyQuantiles`]).
+    pub fn thresholds(mut self, rule: Thresholds) -> Self {
+        self.thresholds = rule;
+        self
+    }
+
+    /// Whether a tail may have a finite end point, a shape `ξ < 0` (default `true`).
+    /// Off, an estimate below 0 is replaced by the maximum over `ξ >= 0`, the
+    /// exponential fit (what the forecaster does unless told otherwise: on a few
+    /// dozen exceedances of a light tail the unconstrained estimate often ends the
+    /// tail at the largest one, and the next, slightly larger value would get
+    /// probability 0).
+    pub fn allow_bounded_tails(mut self, on: bool) -> Self {
+        self.bounded_tails = on;
+        self
+    }
+
+    /// An upper bound `c > 0` on both tails' shape (default none; `f64::INFINITY`
+    /// removes it): an estimate above it is replaced by the maximum of the
+    /// likelihood over the admissible shapes, usually on the edge `ξ = c` with its
+    /// own scale (see [`ForecasterConfig::max_tail_shape`](crate::ForecasterConfig::max_tail_shape)).
+    pub fn max_tail_shape(mut self, c: f64) -> Self {
+        self.max_tail_shape = if c == f64::INFINITY { None } else { Some(c) };
+        self
+    }
+
+    /// Whether a tail that cannot be fitted falls back instead of failing (default
+    /// `false`): a failed fit is retried locally from the exponential fit; too few
+    /// exceedances or a failure give the exponential law with the exceedances'
+    /// weighted mean as its scale (the `ξ = 0` maximum-likelihood fit); no
+    /// exceedance at all keeps the previous tail (in [`SbpFitter::fit_into`]) or uses
+    /// one bin width as the scale. What a forecaster needs: it must forecast at
+    /// every step.
+    pub fn tail_fallbacks(mut self, on: bool) -> Self {
+        self.tail_fallbacks = on;
+        self
+    }
+
+    /// Whether the tail fits run on the exceedances divided by a power of two near
+    /// the largest (default `false`): the same fit (the GPD is a scale family and
+    /// the division is exact), but no sum overflows and no exceedance is too small
+    /// to resolve next to the largest, whatever the magnitude of the data.
+    pub fn rescale_exceedances(mut self, on: bool) -> Self {
+        self.rescale_exceedances = on;
+        self
+    }
+
+    /// The threshold rule.
+    pub fn threshold_rule(&self) -> Thresholds {
+        self.thresholds
+    }
+
+    /// Whether tails may have a finite end point.
+    pub fn bounded_tails_allowed(&self) -> bool {
+        self.bounded_tails
+    }
+
+    /// The bound on the tails' shape (`f64::INFINITY` when there is none).
+    pub fn tail_shape_bound(&self) -> f64 {
+        self.max_tail_shape.unwrap_or(f64::INFINITY)
+    }
+
+    /// Whether tails fall back instead of failing.
+    pub fn tail_fallbacks_on(&self) -> bool {
+        self.tail_fallbacks
+    }
+
+    /// Whether tail fits run on rescaled exceedances.
+    pub fn rescales_exceedances(&self) -> bool {
+        self.rescale_exceedances
+    }
+
     /// Checks every setting.
     ///
     /// # Errors
@@ -169,7 +295,7 @@ impl SbpConfig {
             }
         }
         match self.bounds {
-            Bounds::Auto { margin } => {
+            Bounds::Auto { margin } | Bounds::Central { margin } => {
                 crate::error::finite("margin", margin)?;
                 if margin < 0.0 {
                     return Err(Error::ParameterOutOfRange {
@@ -184,6 +310,9 @@ impl SbpConfig {
             }
         }
         BodyEstimator::new(0.0, 1.0, self.bins)?.pseudo_count(self.pseudo_count)?;
+        if let Some(c) = self.max_tail_shape {
+            crate::error::positive("max_tail_shape", c)?;
+        }
         Ok(())
     }
 
@@ -197,8 +326,8 @@ impl SbpConfig {
     }
 }
 
-/// Read access for the rolling forecaster, which applies the same settings to its
-/// incrementally maintained window instead of calling [`SbpFitter`].
+/// Read access for the rolling forecaster, which applies the same rules (see
+/// `policy.rs`) to its incrementally maintained window instead of to a slice.
 impl SbpConfig {
     pub(crate) fn bin_count(&self) -> usize {
         self.bins
@@ -285,15 +414,22 @@ pub struct SbpEstimate {
 pub struct SbpFitter {
     config: SbpConfig,
     warm_start: bool,
+    /// Warm-started fits run the configured search (`true`) or a local one.
+    global_warm: bool,
     probs: Vec<f64>,
     /// Raw (weighted) bin counts of the last fit, before smoothing.
     counts: Vec<f64>,
     /// The body's bins of the last fit.
     body: Option<BodyEstimator>,
-    /// Exceedances (and weights, when weighted) of the lower and upper tails.
+    /// The points of positive weight, for [`Bounds::Central`].
+    sorted: Vec<(f64, f64)>,
+    /// Exceedances and their weights (1 when unweighted) of the lower and upper tails.
     excess: [Vec<f64>; 2],
     excess_w: [Vec<f64>; 2],
-    previous: Option<(GpdEstimate, GpdEstimate)>,
+    /// With [`Thresholds::Empirical`]: each tail's (bin, index, excess, weight).
+    walk: [Vec<(usize, usize, f64, f64)>; 2],
+    /// Each tail's warm start: its last unconstrained estimate.
+    previous: Option<[Option<Start>; 2]>,
 }
 
 impl SbpFitter {
@@ -307,11 +443,14 @@ impl SbpFitter {
         Ok(Self {
             config,
             warm_start: false,
+            global_warm: true,
             probs: vec![0.0; config.bins],
             counts: vec![0.0; config.bins],
             body: None,
+            sorted: Vec::new(),
             excess: [Vec::new(), Vec::new()],
             excess_w: [Vec::new(), Vec::new()],
+            walk: [Vec::new(), Vec::new()],
             previous: None,
         })
     }
@@ -321,6 +460,17 @@ impl SbpFitter {
     pub fn warm_start(mut self, on: bool) -> Self {
         self.warm_start = on;
         self
+    }
+
+    /// Warm starts as a rolling forecaster holds them (each tail's last
+    /// unconstrained estimate), and whether the next fits from them run the
+    /// configured search (`global`) or a local one: what reproduces a forecaster's
+    /// warm-started refit.
+    #[cfg(test)]
+    pub(crate) fn set_warm_starts(&mut self, starts: [Option<Start>; 2], global: bool) {
+        self.warm_start = true;
+        self.global_warm = global;
+        self.previous = Some(starts);
     }
 
     /// The configuration.
@@ -333,12 +483,13 @@ impl SbpFitter {
     /// # Errors
     ///
     /// [`Error::TooFewObservations`] for empty data or fewer exceedances than
-    /// configured in a tail, [`Error::NonFiniteValue`] for NaN or infinite data or
-    /// weights, [`Error::NegativeWeight`], [`Error::LengthMismatch`],
-    /// [`Error::InvalidTotal`] when all weights are zero, [`Error::ConstantData`] when
-    /// all points are equal (automatic bounds) and the errors of the GPD fit.
+    /// configured in a tail (unless [`SbpConfig::tail_fallbacks`]),
+    /// [`Error::NonFiniteValue`] for NaN or infinite data or weights,
+    /// [`Error::NegativeWeight`], [`Error::LengthMismatch`], [`Error::InvalidTotal`]
+    /// when all weights are zero, [`Error::ConstantData`] when all points are equal
+    /// ([`Bounds::Auto`]) and the errors of the GPD fit.
     pub fn fit(&mut self, data: &[f64], weights: Option<&[f64]>) -> Result<SbpFit> {
-        let (low, high) = self.prepare(data, weights)?;
+        let ((low, high), taus) = self.prepare(data, weights)?;
         let body = Binned::equal_width(low, high, self.probs.clone())?;
         let lower = Tail::new(
             self.config.lower_tail_mass,
@@ -349,10 +500,18 @@ impl SbpFitter {
             GeneralizedPareto::exponential(1.0)?,
         )?;
         let mut dist = SplicedBinnedPareto::new(body, lower, upper)?;
-        let est = self.tails_into(data, weights, &mut dist)?;
+        let (est, units) = self.tails_into(data, weights, &mut dist, taus, None)?;
         let with_se = |e: GpdEstimate, side: usize, this: &Self| -> GpdFit {
             let w = weights.map(|_| this.excess_w[side].as_slice());
-            let info = observed_information(&this.excess[side], w, e.shape, e.scale);
+            // The exceedances may be in units of `unit` (see `rescale_exceedances`).
+            let unit = units[side];
+            let info =
+                observed_information(&this.excess[side], w, e.shape, e.scale / unit).map(|i| {
+                    [
+                        [i[0][0], i[0][1] / unit],
+                        [i[1][0] / unit, i[1][1] / (unit * unit)],
+                    ]
+                });
             let (shape_se, scale_se) = match info {
                 Some(i) if e.shape > -0.5 && !e.at_boundary => standard_errors(i),
                 _ => (None, None),
@@ -392,9 +551,10 @@ impl SbpFitter {
         weights: Option<&[f64]>,
         target: &mut SplicedBinnedPareto,
     ) -> Result<SbpEstimate> {
-        let (low, high) = self.prepare(data, weights)?;
-        let lower = Tail::new(self.config.lower_tail_mass, *target.lower_tail().gpd())?;
-        let upper = Tail::new(self.config.upper_tail_mass, *target.upper_tail().gpd())?;
+        let previous = [*target.lower_tail().gpd(), *target.upper_tail().gpd()];
+        let ((low, high), taus) = self.prepare(data, weights)?;
+        let lower = Tail::new(self.config.lower_tail_mass, previous[LOWER])?;
+        let upper = Tail::new(self.config.upper_tail_mass, previous[UPPER])?;
         let body = target.body();
         if body.bins() == self.config.bins && body.support() == (low, high) {
             target.update(&self.probs, lower, upper)?;
@@ -402,11 +562,18 @@ impl SbpFitter {
             let body = Binned::equal_width(low, high, self.probs.clone())?;
             *target = SplicedBinnedPareto::new(body, lower, upper)?;
         }
-        self.tails_into(data, weights, target)
+        self.tails_into(data, weights, target, taus, Some(previous))
+            .map(|(est, _)| est)
     }
 
-    /// Validates the data, sets the bin range and fills `self.probs`.
-    fn prepare(&mut self, data: &[f64], weights: Option<&[f64]>) -> Result<(f64, f64)> {
+    /// Validates the data, sets the bin range and fills `self.probs`; returns the
+    /// range and, for [`Thresholds::Empirical`], the thresholds.
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        &mut self,
+        data: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<((f64, f64), Option<(f64, f64)>)> {
         if data.is_empty() {
             return Err(Error::TooFewObservations {
                 what: "spliced binned-Pareto fit",
@@ -416,6 +583,35 @@ impl SbpFitter {
         }
         let (low, high) = match self.config.bounds {
             Bounds::Fixed { low, high } => (low, high),
+            Bounds::Central { margin } => {
+                all_finite("data", data)?;
+                self.sorted.clear();
+                match weights {
+                    None => self.sorted.extend(data.iter().map(|&x| (x, 1.0))),
+                    Some(w) => {
+                        if w.len() != data.len() {
+                            return Err(Error::LengthMismatch {
+                                name: "weights",
+                                expected: data.len(),
+                                got: w.len(),
+                            });
+                        }
+                        for (i, (&x, &w)) in data.iter().zip(w).enumerate() {
+                            if check_weight(w, i)? > 0.0 {
+                                self.sorted.push((x, w));
+                            }
+                        }
+                    }
+                }
+                if self.sorted.is_empty() {
+                    return Err(Error::InvalidTotal {
+                        name: "weights",
+                        sum: 0.0,
+                    });
+                }
+                let masses = (self.config.lower_tail_mass, self.config.upper_tail_mass);
+                central_grid(&mut self.sorted, masses, margin)
+            }
             Bounds::Auto { margin } => {
                 let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
                 // `x · 0` is NaN exactly for a NaN or infinite `x`.
@@ -471,28 +667,42 @@ impl SbpFitter {
             .smoothing(self.config.smoothing)
             .pseudo_count(self.config.pseudo_count)?;
         body.counts(data, weights, &mut self.counts)?;
-        self.probs.copy_from_slice(&self.counts);
-        body.finish(&mut self.probs)?;
         self.body = Some(body);
-        Ok((low, high))
+        let taus = match self.config.thresholds {
+            Thresholds::BodyQuantiles => {
+                self.probs.copy_from_slice(&self.counts);
+                body.finish(&mut self.probs)?;
+                None
+            }
+            Thresholds::Empirical => {
+                let masses = (self.config.lower_tail_mass, self.config.upper_tail_mass);
+                let taus = empirical_body(&body, &self.counts, masses, &mut self.probs);
+                Some(taus.ok_or(Error::InvalidTotal {
+                    name: "weights",
+                    sum: self.counts.iter().sum(),
+                })?)
+            }
+        };
+        Ok(((low, high), taus))
     }
 
-    /// Fills `self.excess` (and `self.excess_w`) with both tails' exceedances of
-    /// positive weight in one pass, and returns `Σ w ln f_body` over them (the body
-    /// density of the bin each falls in, as counted in `self.counts`), which the
-    /// body's log-likelihood subtracts from its per-bin total.
+    /// Fills `self.excess` and `self.excess_w` with both tails' exceedances beyond
+    /// `(tl, tu)` of positive weight in one pass, and returns `Σ w ln f_body` over
+    /// them (the body density of the bin each falls in, as counted in `self.counts`),
+    /// which the body's log-likelihood subtracts from its per-bin total.
     fn collect_excess(
         &mut self,
         data: &[f64],
         weights: Option<&[f64]>,
-        dist: &SplicedBinnedPareto,
+        (tl, tu): (f64, f64),
         ln_density: impl Fn(usize) -> f64,
     ) -> f64 {
         for side in [LOWER, UPPER] {
             self.excess[side].clear();
             self.excess_w[side].clear();
+            self.walk[side].clear();
         }
-        let (tl, tu) = (dist.lower_threshold(), dist.upper_threshold());
+        let walk_order = self.config.thresholds == Thresholds::Empirical;
         let body = self
             .body
             .unwrap_or_else(|| unreachable!("prepare ran first"));
@@ -508,64 +718,109 @@ impl SbpFitter {
             };
             let w = weights.map_or(1.0, |w| w[i]);
             if w > 0.0 {
-                self.excess[side].push(e);
-                if weights.is_some() {
+                let bin = body.bin_of(x, &guard);
+                if walk_order {
+                    self.walk[side].push((bin, i, e, w));
+                } else {
+                    self.excess[side].push(e);
                     self.excess_w[side].push(w);
                 }
-                excess_ll += w * ln_density(body.bin_of(x, &guard));
+                excess_ll += w * ln_density(bin);
+            }
+        }
+        if walk_order {
+            // Bin by bin from the outside in, in the data's order within a bin: the
+            // order a forecaster's window walks its tails in, so that the fit sums
+            // in the same order (and gives the same bits).
+            for side in [LOWER, UPPER] {
+                let walk = &mut self.walk[side];
+                if side == LOWER {
+                    walk.sort_unstable_by_key(|p| (p.0, p.1));
+                } else {
+                    walk.sort_unstable_by_key(|p| (std::cmp::Reverse(p.0), p.1));
+                }
+                self.excess[side].extend(walk.iter().map(|p| p.2));
+                self.excess_w[side].extend(walk.iter().map(|p| p.3));
             }
         }
         excess_ll
     }
 
-    /// Fits both tails against `dist`'s thresholds, writes them into `dist` and
-    /// computes the log-likelihood.
+    /// Fits both tails beyond `taus` (default: `dist`'s thresholds) by the
+    /// configuration's tail policy, writes them into `dist` and computes the
+    /// log-likelihood; also returns each tail's fitting unit.
     fn tails_into(
         &mut self,
         data: &[f64],
         weights: Option<&[f64]>,
         dist: &mut SplicedBinnedPareto,
-    ) -> Result<SbpEstimate> {
+        taus: Option<(f64, f64)>,
+        previous: Option<[GeneralizedPareto; 2]>,
+    ) -> Result<(SbpEstimate, [f64; 2])> {
+        let taus = taus.unwrap_or((dist.lower_threshold(), dist.upper_threshold()));
         // The body's log-density per bin (its midpoint lies strictly inside it).
         let ln_density = |k: usize| {
             let e = dist.body().edges();
             dist.body().ln_pdf(0.5 * (e[k] + e[k + 1]))
         };
-        let excess_ll = self.collect_excess(data, weights, dist, ln_density);
-        let needed = self.config.min_exceedances.max(2);
-        for (side, what) in [(LOWER, "lower tail fit"), (UPPER, "upper tail fit")] {
-            if self.excess[side].len() < needed {
-                return Err(Error::TooFewObservations {
-                    what,
-                    needed,
-                    got: self.excess[side].len(),
-                });
+        let excess_ll = self.collect_excess(data, weights, taus, ln_density);
+        let config = self.config;
+        let needed = config.min_exceedances.max(2);
+        if !config.tail_fallbacks {
+            for (side, what) in [(LOWER, "lower tail fit"), (UPPER, "upper tail fit")] {
+                if self.excess[side].len() < needed {
+                    return Err(Error::TooFewObservations {
+                        what,
+                        needed,
+                        got: self.excess[side].len(),
+                    });
+                }
             }
         }
+        let bin_width = {
+            let (low, high) = dist.body().support();
+            (high - low) / config.bins as f64
+        };
+        let starts = self.previous.filter(|_| self.warm_start);
         let mut fits = [None, None];
         for (side, slot) in fits.iter_mut().enumerate() {
-            let w = weights.map(|_| self.excess_w[side].as_slice());
-            let previous = self
-                .previous
-                .filter(|_| self.warm_start)
-                .map(|(l, u)| if side == LOWER { l } else { u });
-            let est = match previous {
-                Some(p) => {
-                    self.config
-                        .gpd
-                        .fit_with_start(&self.excess[side], w, p.shape, p.scale)?
-                }
-                None => self.config.gpd.fit(&self.excess[side], w)?,
+            let what = if side == LOWER {
+                "lower tail fit"
+            } else {
+                "upper tail fit"
             };
-            *slot = Some(est);
+            let outcome = config.fit_tail(
+                what,
+                &mut self.excess[side],
+                &self.excess_w[side],
+                weights.is_some(),
+                starts.and_then(|s| s[side]),
+                self.global_warm,
+                previous.map(|p| p[side]),
+                bin_width,
+            )?;
+            *slot = Some(outcome);
         }
         let [Some(lo), Some(up)] = fits else {
             unreachable!("both tails are fitted above")
         };
-        let lower = Tail::new(self.config.lower_tail_mass, lo.dist())?;
-        let upper = Tail::new(self.config.upper_tail_mass, up.dist())?;
+        let lower = Tail::new(config.lower_tail_mass, lo.gpd)?;
+        let upper = Tail::new(config.upper_tail_mass, up.gpd)?;
         dist.update(&self.probs, lower, upper)?;
-        self.previous = Some((lo, up));
+        self.previous = Some([lo.start, up.start]);
+        // A fallback tail with nothing to fit contributes nothing.
+        let estimate = |o: &TailOutcome| {
+            o.estimate.unwrap_or(GpdEstimate {
+                shape: o.gpd.shape(),
+                scale: o.gpd.scale(),
+                log_likelihood: 0.0,
+                iterations: 0,
+                at_boundary: false,
+                count: 0,
+                total_weight: 0.0,
+            })
+        };
+        let (lo_est, up_est) = (estimate(&lo), estimate(&up));
         // Tail points contribute ln p + ln g(excess), already summed by the GPD fits.
         // Body points contribute the log-density of their bin: all points' per-bin
         // totals minus the exceedances' share (the bins are the ones counted, when
@@ -586,7 +841,7 @@ impl SbpFitter {
                 .sum();
             total - excess_ll
         } else {
-            let (tl, tu) = (dist.lower_threshold(), dist.upper_threshold());
+            let (tl, tu) = taus;
             let mut body_ll = 0.0;
             for (i, &x) in data.iter().enumerate() {
                 if x >= tl && x <= tu {
@@ -599,15 +854,18 @@ impl SbpFitter {
             body_ll
         };
         let log_likelihood = body_ll
-            + lo.log_likelihood
-            + lo.total_weight * self.config.lower_tail_mass.ln()
-            + up.log_likelihood
-            + up.total_weight * self.config.upper_tail_mass.ln();
-        Ok(SbpEstimate {
-            log_likelihood,
-            lower: lo,
-            upper: up,
-        })
+            + lo_est.log_likelihood
+            + lo_est.total_weight * config.lower_tail_mass.ln()
+            + up_est.log_likelihood
+            + up_est.total_weight * config.upper_tail_mass.ln();
+        Ok((
+            SbpEstimate {
+                log_likelihood,
+                lower: lo_est,
+                upper: up_est,
+            },
+            [lo.unit, up.unit],
+        ))
     }
 }
 

@@ -274,9 +274,29 @@ impl ForecasterConfig {
         self.bounded_tails
     }
 
-    /// The residual SBP's configuration.
+    /// The residual SBP's configuration as set by [`sbp`](Self::sbp).
     pub fn sbp_config(&self) -> &SbpConfig {
         &self.sbp
+    }
+
+    /// The configuration of the SBP fit the forecaster maintains on its window:
+    /// [`sbp_config`](Self::sbp_config) with empirical thresholds (the body aligned
+    /// on them, [`Thresholds::Empirical`](crate::fit::Thresholds::Empirical)), the
+    /// central grid for automatic bounds ([`Bounds::Central`](crate::fit::Bounds::Central)
+    /// with margin 1/2), the forecaster's tail-shape floor
+    /// ([`allow_bounded_tails`](Self::allow_bounded_tails)) and bound
+    /// ([`max_tail_shape`](Self::max_tail_shape)), tail fallbacks and rescaled
+    /// exceedances.
+    ///
+    /// Fitting the forecaster's [`residuals`](crate::RollingForecaster::residuals)
+    /// and [`residual_weights`](crate::RollingForecaster::residual_weights) with it
+    /// gives the forecaster's residual SBP, with two kinds of bookkeeping left to
+    /// the forecaster: its grid moves only when the data leave it (fix the
+    /// bounds to the residual body's support to compare), and its tail fits after
+    /// the first are warm-started local searches (a fresh fit runs the configured
+    /// search).
+    pub fn residual_sbp_config(&self) -> SbpConfig {
+        super::residual::residual_fit_config(self.sbp, self.bounded_tails, self.max_tail_shape)
     }
 
     /// The location model.

@@ -1,73 +1,64 @@
 //! The residual SBP of a rolling forecaster: the window of residuals and the
 //! distribution refitted from it.
 //!
-//! A refit reads the window's histogram counts (O(bins)), takes the thresholds from
-//! them, turns them into body probabilities, collects the exceedances by walking only
-//! the tail bins of the window, fits each tail by maximum likelihood warm-started from
-//! the previous fit, and updates the SBP in place. Nothing is allocated once the
-//! scratch buffers have reached the window's size, not even when the grid moves.
+//! # One fitting path
 //!
-//! # Thresholds and body
+//! The fit is [`SbpFitter`](crate::fit::SbpFitter)'s with the forecaster's
+//! [`SbpConfig`] ([`residual_fit_config`], public as
+//! [`ForecasterConfig::residual_sbp_config`](super::ForecasterConfig::residual_sbp_config)):
+//! empirical thresholds with the body aligned on them
+//! ([`Thresholds::Empirical`]), the central grid ([`Bounds::Central`], margin 1/2),
+//! the tail-shape floor and bound, tail fallbacks and rescaled exceedances. The rules
+//! themselves live in `fit/policy.rs` and are called from both places; this module
+//! keeps only the bookkeeping that makes rolling refits cheap:
 //!
-//! The thresholds are the window's empirical (weighted) quantiles at the tail masses,
-//! `τ_l = Q(p_l)` and `τ_u = Q(1 - p_u)`, interpolated within their bins. The body is
-//! the [`BodyEstimator`] of the [`SbpConfig`] applied to the counts (smoothing and
-//! pseudo-count), with the mass beyond each threshold's bin rescaled so that the body's
-//! own quantiles fall exactly on `τ_l` and `τ_u`. Without that step the pseudo-counts
-//! in the bins beyond the thresholds would move the thresholds (by about
-//! `α (p K - k) / n` in probability, `k` bins beyond, `n` points: a full point for
-//! the default `α = 1/2` on a 1,000-point window), and the tails would be
-//! miscalibrated by as much.
+//! * the window's histogram counts and per-bin lists, updated per observation (a
+//!   refit reads the counts in O(bins) and walks only the tail bins for the
+//!   exceedances, in the order the fitter sums them);
+//! * the grid moves only when the data leave it: at a refit the grid is rebuilt
+//!   (O(W log W), the SBP's edges rewritten in place) only if a threshold falls into
+//!   an edge bin (the data have moved or widened) or the body has shrunk to fewer
+//!   than a quarter of the bins (they have narrowed), and after a search that found
+//!   no better grid not again before a sixteenth of the window has been replaced.
+//!   Fixed bounds are never moved;
+//! * warm starts: the first fit of a tail runs the configured search (with its
+//!   global scan, if on); later ones are local Newton searches warm-started from
+//!   the previous unconstrained estimate, and once every `window` observations the
+//!   configured search runs again from the warm start, so a tail cannot stay on a
+//!   local maximum for longer than one window;
+//! * skip-if-unchanged: a refit finds nothing new when the exceedances are exactly
+//!   those of the tail's last fit (equal weights, the same threshold, no point beyond
+//!   it entered or left the window since): the tail is then kept as it is. On an
+//!   equal-weight window that is most refits (one point in, one out, both in the
+//!   body), which is what makes refitting at every step affordable; with decay the
+//!   threshold moves at every step and every refit fits. A threshold inside an atom
+//!   is refitted at most once every `walked / 64` observations;
+//! * the truncation correction of an anomaly detector (below), which needs the
+//!   current fit.
 //!
-//! # Grid policy
+//! So for the same points, the same grid and the same search, the forecaster's SBP
+//! and the fitter's are the same (bit for bit with equal weights; with decay up to
+//! the rounding of the incrementally kept counts): `tests/forecast_residual_fit.rs`.
+//! With decay the window keeps raw weights that grow with its clock; the counts and
+//! the exceedances' weights are divided by the newest point's before they are used,
+//! so that the pseudo-count weighs the same against the data at every step.
+//! Nothing is allocated once the scratch buffers have reached the window's size,
+//! not even when the grid moves.
 //!
-//! With automatic bounds the grid is set from the window's weighted quantiles at the
-//! tail masses, `q_l` and `q_u`, widened by half their span on each side, so the body
-//! between the thresholds covers about half the bins (the margin of
-//! [`Bounds::Auto`] is not used: min and max of a spiky window would leave the body a
-//! handful of bins). Points outside the grid are counted in the edge bins: they lie in
-//! the tails, whose fit uses their exact values. At each refit the grid is rebuilt
-//! (O(W log W), the SBP's edges rewritten in place) only if a threshold falls into an edge bin
-//! (the data have moved or widened) or the body has shrunk to fewer than a quarter of
-//! the bins (they have narrowed). Fixed bounds are never moved.
+//! # Truncated tails
 //!
-//! # Tails
-//!
-//! With at least `min_exceedances` points beyond a threshold the tail is the GPD
-//! maximum-likelihood fit of the [`SbpConfig`]'s fitter (weighted when the window
-//! decays). The first fit runs as configured (with its global scan, if on); later
-//! ones are local Newton searches warm-started from the previous unconstrained
-//! estimate, and once every `window` observations the configured search runs again
-//! from the warm start, so a tail cannot stay on a local maximum for longer than one
-//! window. A refit finds nothing new when the exceedances are exactly those of the
-//! tail's last fit (equal weights, the same threshold, no point beyond it entered or
-//! left the window since): the tail is then kept as it is. On an equal-weight window
-//! that is most refits (one point in, one out, both in the body), which is what makes
-//! refitting at every step affordable; with decay the threshold moves at every step
-//! and every refit fits.
-//!
-//! Unless bounded tails are allowed, the shape is
-//! constrained to `ξ >= 0`: an estimate below 0 is replaced by the constrained
-//! maximum, the exponential fit. (On a window of a few dozen exceedances of a
-//! light-tailed law the unconstrained estimate often puts the tail's end point at the
-//! largest exceedance, and the next, slightly larger value would get probability 0.)
-//! With a bound `c` on the shape, an estimate above it is replaced by the maximum
-//! of the likelihood over the admissible shapes (`[0, c]`, or `[-1, c]` with bounded
-//! tails), usually on the edge `ξ = c` with its own scale; should that fit fail, the
-//! tail is the exponential fit.
-//! With fewer exceedances, or if the fit fails (for
-//! example when all the exceedances are equal), the tail is the exponential law with
-//! the exceedances' weighted mean as its scale (the `ξ = 0` maximum-likelihood fit);
-//! with no exceedance at all the previous tail is kept, or one bin width is used as
-//! the scale.
+//! When an anomaly detector keeps residuals beyond a cut out of the window
+//! ([`ResidualModel::set_truncation`]), each tail fit first adds back the part of the
+//! tail beyond the cut that the current fit predicts (one step of the EM algorithm
+//! for truncated data per refit).
 
 use serde::{Deserialize, Serialize};
 
 use super::config::{MAX_BINS, check_half_life};
 use super::window::{MAX_WINDOW, Window};
 use crate::error::{Error, Result};
-use crate::fit::constrained::fit_max_shape;
-use crate::fit::{BodyEstimator, Bounds, SbpConfig};
+use crate::fit::policy::{Start, central_grid, empirical_body, impute_truncated};
+use crate::fit::{BodyEstimator, Bounds, SbpConfig, Thresholds};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
 /// Everything the residual model needs from the forecaster's configuration.
@@ -124,12 +115,13 @@ impl ResidualSpec {
 
     /// The admissible tail shapes `[lowest, highest]`.
     fn shape_range(&self) -> (f64, f64) {
-        let lowest = if self.bounded_tails {
-            f64::NEG_INFINITY
-        } else {
-            0.0
-        };
-        (lowest, self.max_shape.unwrap_or(f64::INFINITY))
+        self.fit_config().shape_range()
+    }
+
+    /// The configuration of the SBP fit this model maintains: what
+    /// [`SbpFitter`](crate::fit::SbpFitter) gives on the window's points.
+    pub(crate) fn fit_config(&self) -> SbpConfig {
+        residual_fit_config(self.sbp, self.bounded_tails, self.max_shape)
     }
 
     fn bins(&self) -> usize {
@@ -143,20 +135,35 @@ impl ResidualSpec {
     fn fixed_bounds(&self) -> Option<(f64, f64)> {
         match self.sbp.bounds_setting() {
             Bounds::Fixed { low, high } => Some((low, high)),
-            Bounds::Auto { .. } => None,
+            Bounds::Auto { .. } | Bounds::Central { .. } => None,
         }
+    }
+}
+
+/// The SBP fit a forecaster's residual model maintains, from the forecaster's
+/// settings: the configured SBP with empirical thresholds (the body aligned on
+/// them), the central grid for automatic bounds ([`Bounds::Auto`]'s margin is not
+/// used), the forecaster's shape floor and bound, tail fallbacks (a forecast at
+/// every step) and rescaled exceedances (any magnitude of residuals).
+pub(crate) fn residual_fit_config(
+    sbp: SbpConfig,
+    bounded_tails: bool,
+    max_shape: Option<f64>,
+) -> SbpConfig {
+    let config = sbp
+        .thresholds(Thresholds::Empirical)
+        .allow_bounded_tails(bounded_tails)
+        .max_tail_shape(max_shape.unwrap_or(f64::INFINITY))
+        .tail_fallbacks(true)
+        .rescale_exceedances(true);
+    match sbp.bounds_setting() {
+        Bounds::Auto { .. } => config.central_bounds(GRID_MARGIN),
+        Bounds::Fixed { .. } | Bounds::Central { .. } => config,
     }
 }
 
 /// Half the central span is added on each side of the automatic grid.
 const GRID_MARGIN: f64 = 0.5;
-
-/// A warm start for a tail fit: the previous maximum-likelihood `(shape, scale)`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-struct Start {
-    shape: f64,
-    scale: f64,
-}
 
 /// What one tail's refits remember.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -337,6 +344,8 @@ impl TryFrom<ResidualRepr> for ResidualModel {
 #[derive(Debug, Clone, Default)]
 struct Scratch {
     probs: Vec<f64>,
+    /// The window's counts relative to the newest point's weight (with decay).
+    counts: Vec<f64>,
     excess: Vec<f64>,
     weights: Vec<f64>,
     sorted: Vec<(f64, f64)>,
@@ -353,6 +362,7 @@ impl Scratch {
             }
         };
         room(&mut self.probs, bins);
+        room(&mut self.counts, bins);
         room(&mut self.excess, points);
         room(&mut self.weights, points);
         if self.sorted.capacity() < points {
@@ -385,7 +395,7 @@ impl ResidualModel {
         }
         let mut scratch = Scratch::default();
         if spec.fixed_bounds().is_none() {
-            let (low, high) = auto_grid(&window, &spec, &mut scratch.sorted);
+            let (low, high) = auto_grid(&window, &spec.fit_config(), &mut scratch.sorted);
             window.rebin(low, high)?;
         }
         let (low, high) = window.grid();
@@ -492,12 +502,13 @@ impl ResidualModel {
             return;
         };
         let bins = self.spec.bins();
+        let fit = self.spec.fit_config();
         // The window's grid may have moved outside a refit (a rescale).
         let mut rebuilt = self.sbp.body().support() != self.window.grid();
         if self.spec.fixed_bounds().is_none() && bins >= 8 && self.grid_wait == 0 {
             let (bl, bu) = (self.window.bin(tau_l), self.window.bin(tau_u));
             if bl == 0 || bu == bins - 1 || 4 * (bu - bl + 1) < bins {
-                let (low, high) = auto_grid(&self.window, &self.spec, &mut self.scratch.sorted);
+                let (low, high) = auto_grid(&self.window, &fit, &mut self.scratch.sorted);
                 let estimator = self.spec.sbp.body_estimator(low, high);
                 if (low, high) != self.window.grid()
                     && resolvable(low, high, bins)
@@ -522,8 +533,8 @@ impl ResidualModel {
             let (low, high) = self.window.grid();
             (high - low) / bins as f64
         };
-        let (lower, lower_state) = self.refit_tail(false, tau_l, rebuilt, width);
-        let (upper, upper_state) = self.refit_tail(true, tau_u, rebuilt, width);
+        let (lower, lower_state) = self.refit_tail(&fit, false, tau_l, rebuilt, width);
+        let (upper, upper_state) = self.refit_tail(&fit, true, tau_u, rebuilt, width);
         let (p_l, p_u) = self.spec.masses();
         let (Ok(lower), Ok(upper)) = (Tail::new(p_l, lower), Tail::new(p_u, upper)) else {
             return;
@@ -545,29 +556,39 @@ impl ResidualModel {
     }
 
     /// Fills `scratch.probs` with the body probabilities and returns the thresholds,
-    /// or `None` if the window holds no weight.
+    /// or `None` if the window holds no weight (the rule of
+    /// [`Thresholds::Empirical`], on the window's counts).
+    ///
+    /// With decay the window's counts are in raw weights, which grow with the
+    /// window's clock: they are brought to weights relative to the newest point
+    /// (those of [`RollingForecaster::residual_weights`]) first, so that the
+    /// pseudo-count weighs the same against the data whatever the clock.
+    ///
+    /// [`RollingForecaster::residual_weights`]: crate::RollingForecaster::residual_weights
     fn body(&mut self) -> Option<(f64, f64)> {
         let counts = self.window.counts();
-        let total: f64 = counts.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
-            return None;
-        }
-        let (low, high) = self.window.grid();
-        let (p_l, p_u) = self.spec.masses();
-        let tau_l = lower_point(counts, total, low, high, p_l);
-        let tau_u = upper_point(counts, total, low, high, p_u);
-        let probs = &mut self.scratch.probs;
-        probs.clear();
-        probs.extend_from_slice(counts);
-        self.estimator.probabilities_from_counts(probs).ok()?;
-        align_thresholds(probs, low, high, (tau_l, tau_u), (p_l, p_u));
-        Some((tau_l, tau_u))
+        let counts = match self.window.newest_weight() {
+            Some(newest) if self.window.is_weighted() => {
+                let relative = &mut self.scratch.counts;
+                relative.clear();
+                relative.extend(counts.iter().map(|&c| c / newest));
+                &relative[..]
+            }
+            _ => counts,
+        };
+        empirical_body(
+            &self.estimator,
+            counts,
+            self.spec.masses(),
+            &mut self.scratch.probs,
+        )
     }
 
     /// The tail beyond `tau` and the tail's state after this refit: the current GPD
     /// again if its exceedances are exactly those of its last fit, else a new fit.
     fn refit_tail(
         &mut self,
+        fit: &SbpConfig,
         upper: bool,
         tau: f64,
         rebuilt: bool,
@@ -616,7 +637,7 @@ impl ResidualModel {
         let (gpd, start, walked, since_fit) = if unchanged {
             (*current.gpd(), state.start, state.walked, state.since_fit)
         } else {
-            let (gpd, start, walked) = self.fit_tail(upper, tau, state.start, global, bin_width);
+            let (gpd, start, walked) = self.fit_tail(fit, upper, tau, &state, global, bin_width);
             (gpd, start, walked, 0)
         };
         let next = TailState {
@@ -630,17 +651,23 @@ impl ResidualModel {
         (gpd, next)
     }
 
-    /// Fits one tail beyond `tau`; returns the GPD and the next warm start. With
-    /// `global` the configured fitter runs as configured (its global scan included),
-    /// otherwise it is a local search from `start`.
+    /// Fits one tail beyond `tau` by the tail policy of `fit` (the forecaster's
+    /// [`SbpConfig`], see [`residual_fit_config`]); returns the GPD, the next warm
+    /// start and the number of points walked. With `global` the configured fitter
+    /// runs as configured (its global scan included), otherwise it is a local
+    /// search from the state's warm start.
     fn fit_tail(
         &mut self,
+        fit: &SbpConfig,
         upper: bool,
         tau: f64,
-        start: Option<Start>,
+        state: &TailState,
         global: bool,
         bin_width: f64,
     ) -> (GeneralizedPareto, Option<Start>, usize) {
+        let start = state.start;
+        // Before the first fit the current tail is a placeholder.
+        let fitted_before = state.threshold.is_some();
         let s = &mut self.scratch;
         let walked = if upper {
             self.window
@@ -662,154 +689,40 @@ impl ResidualModel {
         } else {
             *self.sbp.lower_tail().gpd()
         };
+        // With decay, the weights relative to the newest point's (those of
+        // `RollingForecaster::residual_weights`; the raw ones grow with the clock).
+        if self.window.is_weighted()
+            && let Some(newest) = self.window.newest_weight()
+        {
+            s.weights.iter_mut().for_each(|w| *w /= newest);
+        }
         let imputed = impute_truncated(&current, cut, &mut s.excess, &mut s.weights);
-        let weights = (imputed || self.window.is_weighted()).then_some(&s.weights[..]);
-        // The fit runs on the exceedances in units of a power of two near the
-        // largest (exact, and the same fit: the GPD is a scale family), so that no
-        // sum overflows and no exceedance is too small to resolve next to the
-        // largest, whatever the magnitude of the residuals.
-        let (unit, inv) = excess_unit(&s.excess);
-        for x in s.excess.iter_mut() {
-            *x = (*x * inv).max(SMALLEST_SCALED_EXCESS);
-        }
-        let to_gpd = |shape: f64, scaled: f64| {
-            GeneralizedPareto::new(shape, (scaled * unit).clamp(f64::MIN_POSITIVE, f64::MAX))
-        };
-        let to_start = |shape: f64, scaled: f64| Start {
-            shape,
-            scale: (scaled * unit).clamp(f64::MIN_POSITIVE, f64::MAX),
-        };
-        // The weighted mean excess: the exponential (ξ = 0) maximum-likelihood scale,
-        // the fallback tail and the start of a fit that has nothing better.
-        let (sum, total) = s
-            .excess
-            .iter()
-            .zip(&s.weights)
-            .fold((0.0, 0.0), |(a, b), (&x, &w)| (a + w * x, b + w));
-        let mean = sum / total;
-        let (lowest, highest) = self.spec.shape_range();
-        if s.excess.len() >= self.spec.sbp.min_exceedance_count().max(2) {
-            let configured = self.spec.sbp.gpd_setting();
-            let local = configured.global(false);
-            let fitted = match start {
-                Some(st) => {
-                    let fitter = if global { configured } else { local };
-                    let scale = (st.scale * inv).max(f64::MIN_POSITIVE);
-                    fitter.fit_with_start(&s.excess, weights, st.shape, scale)
-                }
-                None => configured.fit(&s.excess, weights),
-            }
-            .or_else(|_| local.fit_with_start(&s.excess, weights, 0.0, mean));
-            if let Ok(est) = fitted {
-                // The unconstrained optimum stays the warm start either way.
-                let next = Some(to_start(est.shape, est.scale));
-                let admissible = if est.shape > highest {
-                    // The maximum over the admissible shapes, on the edge ξ = c
-                    // unless the likelihood has a higher local maximum below it.
-                    let floor = !self.spec.bounded_tails;
-                    fit_max_shape(&s.excess, weights, highest, floor)
-                        .ok()
-                        .map(|b| (b.shape, b.scale))
-                } else if est.shape >= lowest {
-                    Some((est.shape, est.scale))
-                } else {
-                    None
-                };
-                // Whatever the fit returned, only an admissible shape is used.
-                if let Some((shape, scale)) = admissible
-                    && shape >= lowest
-                    && shape <= highest
-                    && let Ok(g) = to_gpd(shape, scale)
-                {
-                    return (g, next, walked);
-                }
-                // Floored at ξ = 0 (or a failed bounded fit): for a likelihood
-                // unimodal in ξ the constrained maximum below the floor is the
-                // exponential fit, whose scale is the mean excess.
-                if let Ok(g) = to_gpd(0.0, mean) {
-                    return (g, next, walked);
-                }
-            }
-        }
-        if let Ok(g) = to_gpd(0.0, mean) {
-            return (g, start, walked);
-        }
-        // No exceedance: the current tail is kept if it is admissible.
-        let shape = current.shape();
-        if shape >= lowest && shape <= highest {
-            return (current, start, walked);
-        }
-        let scale = if bin_width > 0.0 && bin_width.is_finite() {
-            bin_width
+        let weighted = imputed || self.window.is_weighted();
+        let what = if upper {
+            "upper tail fit"
         } else {
-            1.0
+            "lower tail fit"
         };
-        (
-            GeneralizedPareto::exponential(scale).unwrap_or(self_unit()),
+        // With fallbacks on, the policy always gives a tail.
+        match fit.fit_tail(
+            what,
+            &mut s.excess,
+            &s.weights,
+            weighted,
             start,
-            walked,
-        )
+            global,
+            fitted_before.then_some(current),
+            bin_width,
+        ) {
+            Ok(t) => (t.gpd, t.start, walked),
+            Err(_) => (current, start, walked),
+        }
     }
-}
-
-/// Scaled exceedances are at least this (relative to the largest, about 1): below,
-/// a point is at the threshold for every purpose of the fit.
-const SMALLEST_SCALED_EXCESS: f64 = 1e-300;
-
-/// A power of two near the largest of `excess` and its inverse, both exact: the
-/// unit the tail fits work in. 1 when there is no positive finite exceedance.
-fn excess_unit(excess: &[f64]) -> (f64, f64) {
-    let max = excess.iter().fold(0.0, |m: f64, &x| m.max(x));
-    if !(max > 0.0 && max.is_finite()) {
-        return (1.0, 1.0);
-    }
-    // The exponent of `max`, kept where both the unit and its inverse are normal.
-    let e = max.log2().floor().clamp(-1000.0, 1000.0);
-    (e.exp2(), (-e).exp2())
 }
 
 /// A tail whose fits walk more than twice its share of the window is refitted
 /// at most once every `walked / THROTTLE` observations (see `refit_tail`).
 const THROTTLE: usize = 64;
-
-/// Imputed points per truncated tail.
-const IMPUTED: usize = 4;
-
-/// Appends to the exceedances `excess` (weights `weights`) the part of the tail
-/// beyond `cut` that truncation removed, as `gpd` (the current fit) predicts it:
-/// total weight `W S(cut) / F(cut)` (`W` the observed weight) at the
-/// [`IMPUTED`] conditional quantiles `(j - 1/2) / IMPUTED` beyond `cut`. Returns
-/// whether anything was added (not for a cut that is not positive and finite, nor
-/// when no observed exceedance lies below it, nor when the predicted weight is
-/// negligible).
-fn impute_truncated(
-    gpd: &GeneralizedPareto,
-    cut: f64,
-    excess: &mut Vec<f64>,
-    weights: &mut Vec<f64>,
-) -> bool {
-    if !(cut > 0.0 && cut.is_finite()) || excess.is_empty() {
-        return false;
-    }
-    let beyond = gpd.sf(cut);
-    let observed: f64 = weights.iter().sum();
-    let missing = observed * beyond / (1.0 - beyond);
-    if !(missing > 1e-9 * observed && missing.is_finite()) {
-        return false;
-    }
-    // Beyond the cut the GPD is again a GPD, with scale σ + ξ·cut.
-    let Ok(rest) = GeneralizedPareto::new(gpd.shape(), gpd.scale() + gpd.shape() * cut) else {
-        return false;
-    };
-    for j in 0..IMPUTED {
-        let x = cut + rest.quantile((j as f64 + 0.5) / IMPUTED as f64);
-        if x.is_finite() {
-            excess.push(x);
-            weights.push(missing / IMPUTED as f64);
-        }
-    }
-    true
-}
 
 /// Whether `bins` equal-width bins on `[low, high]` have strictly increasing edges
 /// (the check [`SplicedBinnedPareto`]'s grid move makes).
@@ -825,148 +738,16 @@ fn resolvable(low: f64, high: f64, bins: usize) -> bool {
     (0..bins).all(|i| edge(i) < edge(i + 1))
 }
 
-/// The unit exponential (for the unreachable case of a bad fallback scale).
-fn self_unit() -> GeneralizedPareto {
-    GeneralizedPareto::exponential(1.0).unwrap_or_else(|_| unreachable!("1 is a valid scale"))
-}
-
-/// The quantile at `p` of the binned law with unnormalised masses `probs` (sum
-/// `total`) on equal-width bins over `[low, high]`, as [`Binned::quantile`] defines
-/// it, without building one: [`lower_point`] for `p <= 1/2`, else [`upper_point`].
-#[cfg(test)]
-fn binned_quantile(probs: &[f64], total: f64, low: f64, high: f64, p: f64) -> f64 {
-    if p <= 0.5 {
-        lower_point(probs, total, low, high, p)
-    } else {
-        upper_point(probs, total, low, high, 1.0 - p)
-    }
-}
-
-/// The point with mass `mass · total` of `probs` below it (see [`upper_point`]).
-fn lower_point(probs: &[f64], total: f64, low: f64, high: f64, mass: f64) -> f64 {
-    let k = probs.len();
-    let width = (high - low) / k as f64;
-    let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
-    let target = mass * total;
-    let mut acc = 0.0;
-    for (i, &m) in probs.iter().enumerate() {
-        if acc + m >= target && m > 0.0 {
-            let x = edge(i) + (target - acc) / m * width;
-            return x.clamp(edge(i), edge(i + 1));
-        }
-        acc += m;
-    }
-    high
-}
-
-/// The point with mass `mass · total` of the unnormalised bin masses `probs` above
-/// it, on equal-width bins over `[low, high]`, interpolated within its bin.
-///
-/// The masses are accumulated in count units from the top ([`lower_point`]: from
-/// the bottom). With equal weights the counts are integers, so the sums are exact and
-/// the point depends only on the bins at its own end of the grid: a point entering or
-/// leaving the window on the other side does not move it, not even by a rounding
-/// error, which lets a refit keep a tail whose exceedances have not changed.
-fn upper_point(probs: &[f64], total: f64, low: f64, high: f64, mass: f64) -> f64 {
-    let k = probs.len();
-    let width = (high - low) / k as f64;
-    let edge = |i: usize| if i == k { high } else { low + width * i as f64 };
-    let target = mass * total;
-    let mut acc = 0.0;
-    for (i, &m) in probs.iter().enumerate().rev() {
-        if acc + m >= target && m > 0.0 {
-            let x = edge(i + 1) - (target - acc) / m * width;
-            return x.clamp(edge(i), edge(i + 1));
-        }
-        acc += m;
-    }
-    low
-}
-
-/// Rescales the (normalised) body probabilities beyond the thresholds' bins so that
-/// the body's quantiles at `p_l` and `1 - p_u` are exactly `τ_l` and `τ_u`, keeping
-/// the bins between them as they are. With `a` and `b` the new masses below bin
-/// `k_l` and above bin `k_u`, `I` the mass of bins `k_l..=k_u`, `f_l` the fraction of
-/// bin `k_l` below `τ_l` and `g_u` that of bin `k_u` above `τ_u`, the conditions
-/// `a + π_{k_l} f_l = p_l T` and `b + π_{k_u} g_u = p_u T` with `T = a + I + b` are two
-/// linear equations in `a` and `b`. If their solution is not admissible (a negative
-/// mass, or mass where there is no bin) the probabilities are left alone.
-fn align_thresholds(probs: &mut [f64], low: f64, high: f64, tau: (f64, f64), p: (f64, f64)) {
-    let k = probs.len();
-    let scale = k as f64 / (high - low);
-    let position = |x: f64| ((x - low) * scale).clamp(0.0, k as f64);
-    let (xl, xu) = (position(tau.0), position(tau.1));
-    let kl = (xl as usize).min(k - 1);
-    let ku = (xu as usize).min(k - 1);
-    let f_l = xl - kl as f64;
-    let g_u = (ku + 1) as f64 - xu;
-    let lower: f64 = probs[..kl].iter().sum();
-    let upper: f64 = probs[ku + 1..].iter().sum();
-    let inner: f64 = probs[kl..=ku].iter().sum();
-    let (p_l, p_u) = p;
-    let r1 = p_l * inner - probs[kl] * f_l;
-    let r2 = p_u * inner - probs[ku] * g_u;
-    let det = 1.0 - p_l - p_u;
-    let a = ((1.0 - p_u) * r1 + p_l * r2) / det;
-    let b = (p_u * r1 + (1.0 - p_l) * r2) / det;
-    let admissible =
-        |mass: f64, bins: usize| mass >= 0.0 && mass.is_finite() && (mass == 0.0 || bins > 0);
-    if !(admissible(a, kl) && admissible(b, k - 1 - ku)) {
-        return;
-    }
-    let spread = |region: &mut [f64], current: f64, target: f64| {
-        if current > 0.0 {
-            let factor = target / current;
-            region.iter_mut().for_each(|q| *q *= factor);
-        } else if !region.is_empty() {
-            let each = target / region.len() as f64;
-            region.iter_mut().for_each(|q| *q = each);
-        }
+/// The automatic grid for the window's current values: [`Bounds::Central`] of the
+/// fit's configuration on the window's points.
+fn auto_grid(window: &Window, fit: &SbpConfig, sorted: &mut Vec<(f64, f64)>) -> (f64, f64) {
+    let margin = match fit.bounds_setting() {
+        Bounds::Central { margin } => margin,
+        Bounds::Auto { .. } | Bounds::Fixed { .. } => GRID_MARGIN,
     };
-    spread(&mut probs[..kl], lower, a);
-    spread(&mut probs[ku + 1..], upper, b);
-}
-
-/// The automatic grid for the window's current values (see the module notes).
-fn auto_grid(window: &Window, spec: &ResidualSpec, sorted: &mut Vec<(f64, f64)>) -> (f64, f64) {
     sorted.clear();
     sorted.extend(window.iter());
-    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = sorted.iter().map(|p| p.1).sum();
-    let quantile = |p: f64| -> f64 {
-        let target = p * total;
-        let mut acc = 0.0;
-        for &(x, w) in sorted.iter() {
-            acc += w;
-            if acc >= target {
-                return x;
-            }
-        }
-        sorted.last().map_or(0.0, |p| p.0)
-    };
-    let (p_l, p_u) = spec.masses();
-    let q_l = quantile(p_l);
-    let q_u = quantile(1.0 - p_u);
-    let (min, max) = (
-        sorted.first().map_or(0.0, |p| p.0),
-        sorted.last().map_or(0.0, |p| p.0),
-    );
-    let magnitude = q_l.abs().max(q_u.abs());
-    let mut span = q_u - q_l;
-    if !(span > 0.0) {
-        span = max - min;
-    }
-    // Bins must stay resolvable next to the magnitude of the values, and finite.
-    let span = span.max(1e-9 * magnitude).clamp(1e-300, f64::MAX / 8.0);
-    let low = (q_l - GRID_MARGIN * span).clamp(-f64::MAX / 4.0, f64::MAX / 4.0);
-    let high = (q_u + GRID_MARGIN * span).clamp(-f64::MAX / 4.0, f64::MAX / 4.0);
-    if low < high {
-        (low, high)
-    } else {
-        // Values beyond ±MAX/4: a grid of the largest width that stays finite.
-        let centre = (q_l / 2.0 + q_u / 2.0).clamp(-f64::MAX / 8.0, f64::MAX / 8.0);
-        (centre - span / 2.0, centre + span / 2.0)
-    }
+    central_grid(sorted, fit.tail_masses(), margin)
 }
 
 #[cfg(test)]
@@ -987,39 +768,79 @@ mod tests {
     }
 
     #[test]
-    fn binned_quantile_matches_binned() {
-        let probs = [0.0, 3.0, 0.5, 0.0, 2.0, 1.5];
-        let b = Binned::equal_width(-1.0, 2.0, probs.to_vec()).unwrap();
-        for p in [0.01, 0.05, 0.3, 0.5, 0.52, 0.9, 0.95, 0.99, 0.999] {
-            let q = binned_quantile(&probs, 7.0, -1.0, 2.0, p);
-            assert!(
-                (q - b.quantile(p)).abs() < 1e-14,
-                "{p}: {q} vs {}",
-                b.quantile(p)
-            );
+    fn warm_started_refits_are_the_fitters_with_the_same_starts() {
+        // Decay (every refit fits both tails) and a refit at every step: each refit
+        // is a local search from the previous unconstrained estimates. An SbpFitter
+        // with the model's configuration, its grid and the same warm starts finds the
+        // same SBP, up to the order of summation (see tests/forecast_residual_fit.rs).
+        let t = rand_distr::StudentT::new(3.0).unwrap();
+        let mut rng = StdRng::seed_from_u64(21);
+        for (half_life, max_shape) in [(Some(150.0), Some(1.0)), (None, None)] {
+            let mut s = spec();
+            s.window = 400;
+            s.refit_every = 1;
+            s.half_life = half_life;
+            s.max_shape = max_shape;
+            let first: Vec<f64> = (0..400).map(|_| rng.sample(t)).collect();
+            let mut model = ResidualModel::new(s, &first).unwrap();
+            let mut compared = 0;
+            for step in 0..300 {
+                let starts = [model.lower.start, model.upper.start];
+                model.push(rng.sample(t));
+                // Only fitted tails are compared (not kept ones, nor refits that ran
+                // the configured search), at the model's grid.
+                let fitted =
+                    [model.lower, model.upper].map(|st| st.since_fit == 0 && st.since_global > 0);
+                if !fitted.iter().any(|&f| f) {
+                    continue;
+                }
+                let (low, high) = model.window.grid();
+                let config = s.fit_config().bounds(low, high);
+                let mut fitter = crate::fit::SbpFitter::new(config).unwrap();
+                fitter.set_warm_starts(starts, false);
+                let (x, w): (Vec<f64>, Vec<f64>) = model.window.iter().unzip();
+                let newest = *w.last().unwrap();
+                let w: Vec<f64> = w.iter().map(|&v| v / newest).collect();
+                let weights = half_life.is_some().then_some(&w[..]);
+                let fit = fitter.fit(&x, weights).unwrap().dist;
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0);
+                let sbp = model.sbp();
+                let tail = |upper: bool, d: &SplicedBinnedPareto| {
+                    let g = if upper {
+                        d.upper_tail()
+                    } else {
+                        d.lower_tail()
+                    }
+                    .gpd();
+                    [g.shape(), g.scale()]
+                };
+                let mut pairs = vec![
+                    (fit.lower_threshold(), sbp.lower_threshold()),
+                    (fit.upper_threshold(), sbp.upper_threshold()),
+                ];
+                for (side, upper) in [false, true].into_iter().enumerate() {
+                    if fitted[side] {
+                        pairs.extend(tail(upper, &fit).into_iter().zip(tail(upper, sbp)));
+                    }
+                }
+                if half_life.is_none() {
+                    // Equal weights: the same counts, points and order, the same bits.
+                    assert!(pairs.iter().all(|(a, b)| a == b), "step {step}: {pairs:?}");
+                    assert_eq!(fit.body().probs(), sbp.body().probs());
+                }
+                for (a, b) in pairs {
+                    assert!(close(a, b), "step {step} {half_life:?}: {a} vs {b}");
+                }
+                for (a, b) in fit.body().probs().iter().zip(sbp.body().probs()) {
+                    assert!(
+                        (a - b).abs() <= 1e-12 * b.max(1e-3),
+                        "step {step}: {a} vs {b}"
+                    );
+                }
+                compared += 1;
+            }
+            assert!(compared > 20, "{half_life:?}: {compared}");
         }
-    }
-
-    #[test]
-    fn aligned_body_quantiles_are_the_thresholds() {
-        let mut rng = StdRng::seed_from_u64(9);
-        for case in 0..200 {
-            let k = 100;
-            let mut probs: Vec<f64> = (0..k).map(|_| rng.random::<f64>() + 0.01).collect();
-            let total: f64 = probs.iter().sum();
-            probs.iter_mut().for_each(|p| *p /= total);
-            let tau_l = rng.random_range(2.0..8.0);
-            let tau_u = rng.random_range(12.0..18.0);
-            align_thresholds(&mut probs, 0.0, 20.0, (tau_l, tau_u), (0.05, 0.1));
-            let b = Binned::equal_width(0.0, 20.0, probs.clone()).unwrap();
-            assert!((b.quantile(0.05) - tau_l).abs() < 1e-9, "case {case}");
-            assert!((b.quantile(0.9) - tau_u).abs() < 1e-9, "case {case}");
-        }
-        // Inadmissible (the inner bins alone already hold more than p_l below τ_l):
-        // left unchanged.
-        let mut probs = vec![0.0, 0.9, 0.1];
-        align_thresholds(&mut probs, 0.0, 3.0, (1.5, 2.5), (0.05, 0.05));
-        assert_eq!(probs, [0.0, 0.9, 0.1]);
     }
 
     #[test]

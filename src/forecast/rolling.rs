@@ -11,7 +11,7 @@ use super::residual::ResidualModel;
 use super::window::Window;
 use crate::SplicedBinnedPareto;
 use crate::error::{Error, Result};
-use crate::numeric::saturate;
+use crate::numeric::{saturate, type7_quantile};
 
 /// A rolling forecaster: at every time step, a predictive distribution for the next
 /// observation, `location + residual SBP`.
@@ -700,23 +700,6 @@ mod missing_as_null {
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
         let options = Vec::<Option<f64>>::deserialize(d)?;
         Ok(options.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
-    }
-}
-
-/// The empirical quantile of sorted values with linear interpolation (Hyndman–Fan
-/// type 7, numpy's default). Interpolates as a weighted mean, which neither
-/// overflows between values of opposite signs near `±f64::MAX` nor turns a pair of
-/// equal infinities into NaN.
-fn type7_quantile(sorted: &[f64], p: f64) -> f64 {
-    let h = (sorted.len() - 1) as f64 * p;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let (a, b) = (sorted[lo], sorted[hi]);
-    let frac = h - lo as f64;
-    if a == b || frac == 0.0 {
-        a
-    } else {
-        (1.0 - frac) * a + frac * b
     }
 }
 

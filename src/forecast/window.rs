@@ -28,6 +28,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fit::BodyEstimator;
+use crate::fit::binned::Guard;
 
 /// End-of-list marker in the intrusive lists.
 const NIL: u32 = u32::MAX;
@@ -58,6 +60,10 @@ pub(crate) struct Window {
     low: f64,
     high: f64,
     inv_width: f64,
+    /// The bins of the grid as the fit counts them, and what it needs to assign
+    /// points to them (`bins` bins on `[low, high]`).
+    bins_of_fit: BodyEstimator,
+    guard: Guard,
     counts: Vec<f64>,
     members: Vec<u32>,
     // The lists: derived from the ring, rebuilt on deserialisation.
@@ -199,12 +205,37 @@ impl TryFrom<WindowRepr> for Window {
                     (c - s).abs() <= COUNT_TOLERANCE * total
                 }
             });
-        if !consistent {
+        if consistent {
+            w.counts = r.counts;
+            return Ok(w);
+        }
+        // A window saved before the fit's binning was adopted: its counts are
+        // checked against the binning it was saved with, then recounted.
+        let mut legacy = vec![0.0; r.counts.len()];
+        let mut members = vec![0u32; r.counts.len()];
+        for (&x, &weight) in w.values.iter().zip(&w.weights) {
+            let k = w.legacy_bin(x);
+            legacy[k] += weight;
+            members[k] += 1;
+        }
+        let consistent_before = r
+            .counts
+            .iter()
+            .zip(&legacy)
+            .zip(&members)
+            .all(|((&c, &s), &m)| {
+                if m == 0 {
+                    c == 0.0
+                } else {
+                    (c - s).abs() <= COUNT_TOLERANCE * total
+                }
+            });
+        if !consistent_before {
             return Err(Error::InvalidState {
                 reason: "the window's counts differ from its values",
             });
         }
-        w.counts = r.counts;
+        w.counts = sums;
         Ok(w)
     }
 }
@@ -249,6 +280,7 @@ impl Window {
         // The ring grows as it fills (a window may be configured far larger than the
         // data it will ever see); once full it never allocates again.
         let initial = capacity.min(INITIAL_CAPACITY);
+        let placeholder = BodyEstimator::new(0.0, 1.0, bins)?;
         let mut w = Self {
             capacity,
             decay_rate,
@@ -260,6 +292,8 @@ impl Window {
             low: 0.0,
             high: 1.0,
             inv_width: bins as f64,
+            bins_of_fit: placeholder,
+            guard: placeholder.guard(),
             counts: vec![0.0; bins],
             members: vec![0; bins],
             bin_of: Vec::with_capacity(initial),
@@ -308,9 +342,12 @@ impl Window {
                 expected: "< high, with a finite span",
             });
         }
+        let bins_of_fit = BodyEstimator::new(low, high, self.counts.len())?;
         self.low = low;
         self.high = high;
         self.inv_width = inv_width;
+        self.bins_of_fit = bins_of_fit;
+        self.guard = bins_of_fit.guard();
         Ok(())
     }
 
@@ -341,10 +378,18 @@ impl Window {
         &self.counts
     }
 
-    /// The bin of `x`, edge bins for points outside the grid. Monotone in `x`, which is
-    /// what the tail walks rely on.
+    /// The bin of `x`, edge bins for points outside the grid (and NaN in the first):
+    /// the bin the SBP fit counts it in and the body's density is read from
+    /// ([`BodyEstimator`]'s, exact at the edges). Monotone in `x`, which is what the
+    /// tail walks rely on.
     #[inline]
     pub(crate) fn bin(&self, x: f64) -> usize {
+        self.bins_of_fit.bin_of(x, &self.guard)
+    }
+
+    /// The bin of `x` as windows saved before the fit's binning was adopted computed
+    /// it (it may differ for a point within rounding of an edge).
+    fn legacy_bin(&self, x: f64) -> usize {
         // `as usize` saturates: negative and NaN give 0, huge values the maximum.
         (((x - self.low) * self.inv_width) as usize).min(self.counts.len() - 1)
     }
@@ -440,6 +485,11 @@ impl Window {
     /// The points (value, raw weight), oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
         (0..self.len).map(move |i| self.point(i))
+    }
+
+    /// The raw weight of the newest point (`None` for an empty window).
+    pub(crate) fn newest_weight(&self) -> Option<f64> {
+        self.len.checked_sub(1).map(|i| self.point(i).1)
     }
 
     /// The `i`-th point (value, raw weight), oldest first; `i < len()`.
