@@ -7,6 +7,7 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod anomaly;
+pub mod conditional;
 pub mod dist;
 mod error;
 pub mod events;
@@ -18,6 +19,7 @@ mod numeric;
 pub mod synthetic;
 
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
+pub use conditional::{ConditionalSbp, ConditionalSbpConfig, ConditionalSbpFit};
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};
 pub use events::{Event, EventConfig, EventTracker, group_events};
