@@ -64,12 +64,16 @@ fn stream(c: &mut Criterion, group: &str, batch: usize, config: fn(usize) -> For
     group.finish();
 }
 
-/// `AnomalyDetector::update` with default settings (level model, 100 bins, refit
-/// every `window / 10` observations): location update, O(1) window update, p-value
-/// and the amortised refit.
+/// `AnomalyDetector::update` with default settings (the automatic location model,
+/// which picks the season of period 100 here, 100 bins, refit every `window / 10`
+/// observations, the detector's tail-shape bound): location update, O(1) window
+/// update, p-value and the amortised refit.
 fn detector_default(c: &mut Criterion) {
     stream(c, "detector_default", 100_000, |w| {
-        ForecasterConfig::default().window(w)
+        DetectorConfig::default()
+            .forecaster_config()
+            .clone()
+            .window(w)
     });
 }
 

@@ -28,3 +28,29 @@ pub use forecast::{
     Backtest, Forecast, ForecasterConfig, LocationModel, RollingForecaster, ScoredBacktest,
     backtest,
 };
+
+/// The types most programs need, for a glob import: `use tailcast::prelude::*;`.
+///
+/// The distributions, the fitted-distribution configuration, the forecaster, the
+/// detector with its verdicts and events, the conditional model, the error type and
+/// the [`Crps`](crate::metrics::Crps) trait. Everything here is also at the crate
+/// root; the generators, oracles and the paper's evaluation protocol (test and
+/// benchmark scaffolding) stay in [`synthetic`] and [`metrics`].
+///
+/// ```
+/// use tailcast::prelude::*;
+/// # fn main() -> Result<()> {
+/// let mut detector = AnomalyDetector::new(DetectorConfig::default())?;
+/// let verdict: Verdict = detector.update(1.0)?;
+/// assert!(verdict.warming_up);
+/// # Ok(())
+/// # }
+/// ```
+pub mod prelude {
+    pub use crate::metrics::Crps;
+    pub use crate::{
+        AnomalyDetector, Binned, ConditionalSbp, ConditionalSbpConfig, DetectorConfig, Error,
+        Event, EventConfig, EventTracker, ForecasterConfig, GeneralizedPareto, LocationModel,
+        Result, RollingForecaster, SbpConfig, Side, SplicedBinnedPareto, Tail, Verdict,
+    };
+}

@@ -187,32 +187,7 @@ impl Atoms {
     /// Counts a finite observation.
     #[inline]
     pub(crate) fn record(&mut self, y: f64) {
-        if !y.is_finite() {
-            return;
-        }
-        let mut smallest = 0;
-        let mut found = None;
-        for i in 0..SLOTS {
-            if self.values[i] == y && self.counts[i] > 0.0 {
-                found = Some(i);
-                break;
-            }
-            if self.counts[i] < self.counts[smallest] {
-                smallest = i;
-            }
-        }
-        match found {
-            Some(i) => self.counts[i] += self.weight,
-            None => {
-                self.values[smallest] = y;
-                self.counts[smallest] = self.weight;
-            }
-        }
-        self.total += self.weight;
-        self.weight *= self.growth;
-        if self.weight >= RENORMALISE_AT {
-            self.renormalise();
-        }
+        self.share_then_record(y);
     }
 }
 

@@ -271,12 +271,14 @@ impl DetectorConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The tail probability of the observation under the forecast made before it was
-    /// seen (upper, lower or two-sided as configured). NaN while warming up and for a
-    /// missing observation; 0 beyond the end of a bounded tail.
+    /// seen (upper, lower or two-sided as configured; see [`AnomalyDetector`]'s
+    /// *p-values*). NaN while warming up and for a missing observation; otherwise in
+    /// `[SMALLEST_P_VALUE, 1]`, never 0.
     #[serde(with = "crate::nonfinite")]
     pub p_value: f64,
-    /// The surprise `-log10 p_value` (3 = one in a thousand); NaN when `p_value` is,
-    /// `+∞` when it is 0.
+    /// The surprise `-log10 p` (3 = one in a thousand), computed from the
+    /// logarithm of the p-value, so finite and strictly ranking even where
+    /// `p_value` is clamped at [`SMALLEST_P_VALUE`]; NaN when `p_value` is.
     #[serde(with = "crate::nonfinite")]
     pub score: f64,
     /// `p_value < risk`. Never set while warming up or for a missing observation.
@@ -348,8 +350,53 @@ impl Verdict {
 /// NaN is a missing observation: its verdict has `missing` set and no p-value, time
 /// moves on (see [`RollingForecaster`]'s *Missing data*) and nothing is learned.
 /// `±∞` is an error ([`Error::InfiniteObservation`]) that leaves the detector
-/// unchanged. Finite values of any size are scored (a huge one gets a p-value at or
-/// near 0 and a score to match) and never make the state non-finite.
+/// unchanged. Finite values of any size are scored and never make the state
+/// non-finite.
+///
+/// # p-values
+///
+/// The p-value of `y` is its tail probability under the forecast (one-sided, or
+/// twice the nearer tail's), then:
+///
+/// * **never 0**: beyond the end point of a bounded tail (only with
+///   [`allow_bounded_tails`](ForecasterConfig::allow_bounded_tails)) the tail is
+///   scored as the exponential tail of the same mass and scale, so the p-value keeps
+///   decreasing with the distance; a p-value below [`SMALLEST_P_VALUE`] is reported
+///   as that value, and its `score` (computed from the logarithm) keeps the ranking.
+///   Every finite observation gets `p > 0` and a finite score.
+/// * **mid-p for atoms**: a value that recurs exactly (zeros of a count series, a
+///   stuck reading) and makes up a share `f` of recent observations (at least 1 %, at
+///   least five recent occurrences) gets at least `f` (two-sided) or `f / 2`
+///   (one-sided): `P(Y < y) + P(Y = y) / 2` with the atom's empirical mass. A
+///   continuous forecast cannot put mass on a point; without this an ordinary zero
+///   can look impossibly low.
+/// * **recalibrated**: small p-values are multiplied by
+///   [`calibration_factor`](Self::calibration_factor) (1 to 10), measured on the
+///   stream, so that the share of alarms stays near the risk when the forecast's
+///   tails are a little too light.
+///
+/// # Regime changes
+///
+/// Eight observations in a row beyond the one-sided 1 % point of the same tail, with
+/// surprises `-log10 p` adding up to 2 beyond that level on average, are a
+/// persistent shift: the location is re-anchored on the median residual of the run
+/// (reported once, in [`Verdict::regime_change`]); if the run is more spread than the
+/// residual law by more than [`SCALE_CHANGE`], the residual window is rescaled to it;
+/// then, for [`RELEARN_LEN`] observations, nothing is excluded and the spread is
+/// checked again (rescaled if off by more than [`SCALE_CHECK`]). A patch of spikes
+/// alternates sides or breaks off and is not a regime change.
+///
+/// # Lock-out
+///
+/// Excluding flagged observations protects the fit from a burst of spikes but could
+/// lock a wrong model in: everything it flags stays out, so it never learns. Three
+/// things prevent that, each aimed at one way it happens, rather than a bound on the
+/// share of the window that may be excluded (which would let a burst in exactly when
+/// it is longest): a level that moved is a regime change (above); a run of more than
+/// [`max_excluded_run`](DetectorConfig::max_excluded_run) exclusions is admitted; and
+/// a slot of a seasonal profile that is excluded three cycles running with
+/// consistent residuals (a wrong profile entry, say from a warm-up with more spikes
+/// than values at that time of day) is corrected by their median.
 ///
 /// # Examples
 ///
@@ -756,6 +803,10 @@ impl AnomalyDetector {
 /// more than this factor rescales the residual window: an eight-point median
 /// absolute deviation is within ±50 % of the truth most of the time.
 pub const SCALE_CHANGE: f64 = 1.5;
+
+/// The relearning period after a regime change, in observations: nothing is
+/// excluded, and the scale is checked at its end.
+pub const RELEARN_LEN: u32 = regime::RELEARN;
 
 /// At the end of the relearning period (the 100 observations after a regime
 /// change, when nothing is excluded) the window is rescaled if the period's spread
