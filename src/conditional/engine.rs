@@ -371,12 +371,23 @@ fn tail_logit_gradient(z: &mut [f64], cut: Cut, q: f64, a: f64) {
     }
 }
 
+/// How an observation enters the censored body likelihood ([`Kind::Censored`]): as a
+/// body point (its bin), or as a point below (above) a fixed lower (upper) threshold
+/// lying at fraction `r` of bin `j`, counted by the body's mass on that side.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Censor {
+    Body,
+    Below { j: usize, r: f64 },
+    Above { j: usize, r: f64 },
+}
+
 /// Data prepared for the likelihood: standardised features, outcomes and their bins.
 #[derive(Debug)]
 pub(crate) struct Data {
     pub(crate) x: Array2<f64>,
     pub(crate) y: Vec<f64>,
     pub(crate) bin: Vec<usize>,
+    pub(crate) censor: Vec<Censor>,
 }
 
 impl Data {
@@ -391,7 +402,41 @@ impl Data {
             x: xs,
             y: y.to_vec(),
             bin: y.iter().map(|&v| frame.bin_of(v)).collect(),
+            censor: vec![Censor::Body; y.len()],
         }
+    }
+
+    /// Fixes the censoring of every row at the conditional thresholds of the body in
+    /// `theta`; returns how many rows changed side.
+    pub(crate) fn censor_at(&mut self, frame: &Frame, theta: &[f64]) -> usize {
+        let consts = RowConsts::new(frame);
+        let mut scratch = RowScratch::new(frame);
+        let mut changed = 0;
+        for (i, row) in self.x.rows().into_iter().enumerate() {
+            row_forward_standardised(frame, theta, row.iter().copied(), &mut scratch);
+            let y = self.y[i];
+            let lo = cut(&scratch.probs, consts.q_l);
+            let up = cut(&scratch.probs, consts.q_u);
+            let tau_l = consts.low + consts.width * (lo.j as f64 + lo.r);
+            let tau_u = consts.low + consts.width * (up.j as f64 + up.r);
+            let c = if y < tau_l {
+                Censor::Below { j: lo.j, r: lo.r }
+            } else if y > tau_u {
+                Censor::Above { j: up.j, r: up.r }
+            } else {
+                Censor::Body
+            };
+            let side = |c: Censor| match c {
+                Censor::Body => 0,
+                Censor::Below { .. } => 1,
+                Censor::Above { .. } => 2,
+            };
+            if side(c) != side(self.censor[i]) {
+                changed += 1;
+            }
+            self.censor[i] = c;
+        }
+        changed
     }
 
     pub(crate) fn n(&self) -> usize {
@@ -404,6 +449,7 @@ impl Data {
             x: self.x.select(Axis(0), rows),
             y: rows.iter().map(|&i| self.y[i]).collect(),
             bin: rows.iter().map(|&i| self.bin[i]).collect(),
+            censor: rows.iter().map(|&i| self.censor[i]).collect(),
         }
     }
 }
@@ -530,6 +576,53 @@ pub(crate) fn body_log_likelihood(
         }
         z[bin] += 1.0;
         z_bin - lse
+    })
+}
+
+/// The censored body likelihood: body points by their bins (as in
+/// [`body_log_likelihood`]), points beyond the fixed thresholds of [`Data::censor_at`]
+/// by the body's mass beyond them, so the tail points pin the body's tail masses at
+/// the thresholds without their histogram shaping the body's end bins.
+pub(crate) fn censored_body_log_likelihood(
+    frame: &Frame,
+    theta: &[f64],
+    data: &Data,
+    ws: &mut Workspace,
+    grad: Option<&mut [f64]>,
+) -> f64 {
+    blocked_pass(frame, theta, data, ws, grad, |i, z, _, _, _| {
+        let z_bin = z[data.bin[i]];
+        let lse = softmax(z);
+        let (j, r, below) = match data.censor[i] {
+            Censor::Body => {
+                for v in z.iter_mut() {
+                    *v = -*v;
+                }
+                z[data.bin[i]] += 1.0;
+                return z_bin - lse;
+            }
+            Censor::Below { j, r } => (j, r, true),
+            Censor::Above { j, r } => (j, r, false),
+        };
+        // Mass on the censored side: Σ a_m π_m with a_m = 1, r, 0 below, in, above
+        // bin j (1 - a_m for the upper side); ∂ ln M/∂z_m = a_m π_m / M - π_m.
+        let (head, tail) = z.split_at_mut(j);
+        let (mid, rest) = tail.split_at_mut(1);
+        let (inner, a_mid, outer): (&mut [f64], f64, &mut [f64]) = if below {
+            (head, r, rest)
+        } else {
+            (rest, 1.0 - r, head)
+        };
+        let mass = (inner.iter().sum::<f64>() + a_mid * mid[0]).max(1e-300);
+        let inv = 1.0 / mass;
+        for v in inner.iter_mut() {
+            *v *= inv - 1.0;
+        }
+        mid[0] *= a_mid * inv - 1.0;
+        for v in outer.iter_mut() {
+            *v = -*v;
+        }
+        mass.ln()
     })
 }
 
@@ -742,6 +835,8 @@ pub(crate) enum Kind {
     Joint,
     /// The body's histogram likelihood (hidden layer and body parameters only).
     Body,
+    /// The censored body likelihood (hidden layer and body parameters only).
+    Censored,
 }
 
 /// The penalised objective per row and its gradient (written into `grad`).
@@ -758,6 +853,7 @@ pub(crate) fn objective(
     let ll = match kind {
         Kind::Joint => log_likelihood(frame, theta, data, ws, Some(grad)),
         Kind::Body => body_log_likelihood(frame, theta, data, ws, Some(grad)),
+        Kind::Censored => censored_body_log_likelihood(frame, theta, data, ws, Some(grad)),
     };
     let n = data.n() as f64;
     let mut penalty = 0.0;

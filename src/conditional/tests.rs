@@ -87,6 +87,24 @@ fn gradient_matches_central_differences_hidden() {
 }
 
 #[test]
+fn censored_body_gradient_matches_central_differences() {
+    for (seed, hidden) in [(20, None), (21, Some(3))] {
+        let (f, theta, mut data) = random_problem(seed, 3, hidden, 300);
+        // Thresholds from another parameter vector, so that they sit anywhere.
+        let other: Vec<f64> = theta.iter().map(|t| 0.8 * t + 0.05).collect();
+        data.censor_at(&f, &other);
+        let censored = data
+            .censor
+            .iter()
+            .filter(|c| **c != engine::Censor::Body)
+            .count();
+        assert!(censored > 10, "{censored}");
+        let worst = check_gradient(&f, &theta, &data, 0.7, Kind::Censored);
+        assert!(worst < 1e-6, "seed {seed}: worst relative error {worst:e}");
+    }
+}
+
+#[test]
 fn gradient_beyond_a_short_tail_endpoint_is_exact_too() {
     // Negative shapes with small scales put some excesses past the GPD endpoint,
     // where the objective's continuation (not -inf) keeps the line search going.
