@@ -11,12 +11,16 @@ pub(crate) fn saturate(x: f64) -> f64 {
 
 /// The median of finite values (0 for an empty slice), without overflowing for
 /// values of opposite signs near `±f64::MAX`. Allocates a copy: meant for warm-ups,
-/// not per-step work.
+/// not per-step work (see [`median_in_place`]).
 pub(crate) fn median(values: &[f64]) -> f64 {
-    if values.is_empty() {
+    median_in_place(&mut values.to_vec())
+}
+
+/// [`median`] without the copy: reorders `values` (allocates nothing).
+pub(crate) fn median_in_place(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
         return 0.0;
     }
-    let mut v = values.to_vec();
     let n = v.len();
     let (_, hi, _) = v.select_nth_unstable_by(n / 2, f64::total_cmp);
     let hi = *hi;
@@ -132,6 +136,8 @@ mod tests {
         assert_eq!(median(&[-f64::MAX, f64::MAX]), 0.0);
         assert_eq!(median(&[1.0, 4.0, 2.0, 3.0]), 2.5);
         assert_eq!(median(&[]), 0.0);
+        let mut v = [5.0, 1.0, 3.0];
+        assert_eq!(median_in_place(&mut v), 3.0);
     }
 
     #[test]

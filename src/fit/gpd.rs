@@ -90,6 +90,7 @@ pub struct GpdEstimate {
     /// Fitted scale `σ > 0`.
     pub scale: f64,
     /// Weighted log-likelihood at the estimate.
+    #[serde(with = "crate::nonfinite")]
     pub log_likelihood: f64,
     /// Number of passes over the data (profile evaluations) the fit took.
     pub iterations: u32,
@@ -117,6 +118,7 @@ pub struct GpdFit {
     /// The fitted distribution.
     pub dist: GeneralizedPareto,
     /// Weighted log-likelihood at the estimate.
+    #[serde(with = "crate::nonfinite")]
     pub log_likelihood: f64,
     /// Standard error of the shape from the observed information; `None` when
     /// `ξ <= -1/2` (the likelihood is not regular there) or the information matrix is

@@ -357,6 +357,7 @@ pub struct SbpFit {
     /// The fitted distribution.
     pub dist: SplicedBinnedPareto,
     /// Weighted log-likelihood of the normalised spliced density on the data.
+    #[serde(with = "crate::nonfinite")]
     pub log_likelihood: f64,
     /// The lower tail's GPD fit (on the mirrored excesses `τ_l - x`).
     pub lower: GpdFit,
@@ -372,6 +373,7 @@ pub struct SbpFit {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SbpEstimate {
     /// Weighted log-likelihood of the normalised spliced density on the data.
+    #[serde(with = "crate::nonfinite")]
     pub log_likelihood: f64,
     /// The lower tail's estimate.
     pub lower: GpdEstimate,

@@ -489,7 +489,10 @@ impl ResidualModel {
     /// observations. The tail fits then correct for the missing part of each tail
     /// (see the module notes, *Truncated tails*). Takes effect at the next refit.
     pub(crate) fn set_truncation(&mut self, lower: Option<f64>, upper: Option<f64>) {
-        self.truncation = (lower, upper);
+        // A cut that is not finite removes nothing: it is no cut (and the state
+        // keeps only finite numbers).
+        let finite = |c: Option<f64>| c.filter(|c| c.is_finite());
+        self.truncation = (finite(lower), finite(upper));
     }
 
     /// Refits the body and both tails from the window.

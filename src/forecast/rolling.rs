@@ -84,6 +84,12 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
                         got: w.buffer.len(),
                     });
                 }
+                // Observations are finite, missing ones NaN: nothing else.
+                if w.buffer.iter().any(|y| y.is_infinite()) {
+                    return Err(Error::InvalidState {
+                        reason: "the warm-up buffer holds an infinite value",
+                    });
+                }
                 let observed = w.buffer.iter().filter(|y| y.is_finite()).count();
                 if observed != w.observed || observed >= warmup {
                     return Err(Error::InvalidState {
@@ -140,9 +146,10 @@ enum State {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct WarmUp {
     /// Oldest first (the buffer is short-lived; a `remove(0)` costs O(warmup) only
-    /// when more than `3 · warmup` values are missing). Missing values are NaN, which
-    /// JSON cannot hold: they are serialised as `null`.
-    #[serde(with = "missing_as_null")]
+    /// when more than `3 · warmup` values are missing). Missing values are NaN,
+    /// saved as `"NaN"` (the crate's convention; `null`, as older states have it,
+    /// reads back as NaN).
+    #[serde(with = "crate::nonfinite::vec")]
     buffer: Vec<f64>,
     observed: usize,
 }
@@ -682,24 +689,6 @@ impl RollingForecaster {
             residual: residual.into(),
             first_forecast: first,
         })
-    }
-}
-
-/// Serialises NaN entries as `None` (JSON has no NaN) and back.
-mod missing_as_null {
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    pub(super) fn serialize<S: Serializer>(values: &[f64], s: S) -> Result<S::Ok, S::Error> {
-        let options: Vec<Option<f64>> = values
-            .iter()
-            .map(|&v| if v.is_nan() { None } else { Some(v) })
-            .collect();
-        options.serialize(s)
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-        let options = Vec::<Option<f64>>::deserialize(d)?;
-        Ok(options.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     }
 }
 
