@@ -92,6 +92,7 @@
 
 mod config;
 mod engine;
+mod series;
 mod vector;
 
 use std::cell::RefCell;
@@ -105,6 +106,7 @@ use rand_distr::Distribution;
 use serde::{Deserialize, Serialize};
 
 pub use config::{BinRange, ConditionalSbpConfig, LineSearch};
+pub use series::{LagFeatures, SeriesForecaster};
 
 use engine::{Data, Frame, Kind, RowConsts, RowScratch, Workspace};
 use vector::ParamVec;
