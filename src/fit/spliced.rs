@@ -65,10 +65,26 @@ fn yes() -> bool {
 /// smoothing, pseudo-count 0.5 per bin (see [`BodyEstimator`]), at least 10
 /// exceedances per tail, and the default (global) [`GpdFitter`].
 ///
-/// The thresholds are the *body's* quantiles, so the spliced cdf is exactly `p_l` and
-/// `1 - p_u` there. Smoothing and pseudo-counts spread body mass outwards, which moves
-/// those quantiles slightly inside the empirical ones: a tail then holds a little
-/// more than `p · n` exceedances.
+/// By default the thresholds are the *body's* quantiles, so the spliced cdf is
+/// exactly `p_l` and `1 - p_u` there. Smoothing and pseudo-counts spread body mass
+/// outwards, which moves those quantiles slightly inside the empirical ones: a tail
+/// then holds a little more than `p · n` exceedances.
+///
+/// The rolling forecaster fits with the same configuration type and the same code:
+/// its rules are options here, off by default ([`ForecasterConfig::residual_sbp_config`]
+/// turns them on), so a fit of a forecaster's residuals with its configuration is
+/// its residual distribution:
+///
+/// | option | default | the forecaster's |
+/// |---|---|---|
+/// | [`thresholds`](Self::thresholds) | [`Thresholds::BodyQuantiles`] | [`Thresholds::Empirical`] (body aligned on them) |
+/// | [`auto_bounds`](Self::auto_bounds) / [`central_bounds`](Self::central_bounds) | [`Bounds::Auto`], margin 0.01 | [`Bounds::Central`], margin 0.5 |
+/// | [`allow_bounded_tails`](Self::allow_bounded_tails) | `true` | `false` (ξ >= 0) |
+/// | [`max_tail_shape`](Self::max_tail_shape) | none | 1 |
+/// | [`tail_fallbacks`](Self::tail_fallbacks) | `false` (errors) | `true` |
+/// | [`rescale_exceedances`](Self::rescale_exceedances) | `false` | `true` |
+///
+/// [`ForecasterConfig::residual_sbp_config`]: crate::ForecasterConfig::residual_sbp_config
 ///
 /// # Examples
 ///
