@@ -1,37 +1,16 @@
 //! A detector (or forecaster) saved mid-stream through serde_json and restored
 //! produces bit-identical verdicts (forecasts) from then on.
 
-use rand::RngExt;
-use rand::SeedableRng;
-use rand::distr::Distribution;
-use rand::rngs::StdRng;
-use rand_distr::StudentT;
+mod common;
+
 use tailcast::{
     AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, RollingForecaster, Side,
     Verdict,
 };
 
-/// A seasonal series with heavy-tailed noise, spikes, missing values and a level
-/// shift: every code path of the state gets exercised.
+/// The shared series (see `common::stateful_series`), shifted after step 3000.
 fn series(n: usize, seed: u64) -> Vec<f64> {
-    let t3 = StudentT::new(3.0).unwrap();
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..n)
-        .map(|t| {
-            if rng.random::<f64>() < 0.01 {
-                return f64::NAN;
-            }
-            let mut y = 20.0 + 3.0 * (t as f64 * std::f64::consts::TAU / 24.0).sin();
-            y += t3.sample(&mut rng);
-            if rng.random::<f64>() < 0.02 {
-                y += 15.0;
-            }
-            if t > 3000 {
-                y += 8.0;
-            }
-            y
-        })
-        .collect()
+    common::stateful_series(n, seed, 3000)
 }
 
 fn same(a: &Verdict, b: &Verdict) -> bool {

@@ -11,15 +11,15 @@
 //! cases from issue 14 always run. Memory is measured by a global allocator that
 //! tracks the live bytes of this thread.
 
+mod common;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use rand::distr::Distribution;
+use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
-use rand::{RngExt, SeedableRng};
-use rand_distr::StudentT;
 use serde_json::Value;
 use tailcast::fit::SbpConfig;
 use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel};
@@ -73,26 +73,9 @@ fn peak() -> isize {
     PEAK.with(Cell::get)
 }
 
-/// Heavy-tailed noise on a daily cycle, with spikes, missing values and a shift.
+/// The shared series (see `common::stateful_series`), shifted after step 900.
 fn series(n: usize, seed: u64) -> Vec<f64> {
-    let t3 = StudentT::new(3.0).unwrap();
-    let mut rng = StdRng::seed_from_u64(seed);
-    (0..n)
-        .map(|t| {
-            if rng.random::<f64>() < 0.01 {
-                return f64::NAN;
-            }
-            let mut y = 20.0 + 3.0 * (t as f64 * std::f64::consts::TAU / 24.0).sin();
-            y += t3.sample(&mut rng);
-            if rng.random::<f64>() < 0.02 {
-                y += 15.0;
-            }
-            if t > 900 {
-                y += 8.0;
-            }
-            y
-        })
-        .collect()
+    common::stateful_series(n, seed, 900)
 }
 
 fn detectors() -> Vec<(&'static str, DetectorConfig, usize)> {

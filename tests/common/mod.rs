@@ -132,3 +132,29 @@ pub fn sbp_from_fixture(set: &Value) -> tailcast::SplicedBinnedPareto {
     )
     .unwrap()
 }
+
+/// A seasonal series (period 24) with Student-t(3) noise, 2 % spikes of +15, 1 %
+/// missing values and a level shift of +8 after `shift_after`: every path of a
+/// detector's state gets exercised.
+pub fn stateful_series(n: usize, seed: u64, shift_after: usize) -> Vec<f64> {
+    use rand::distr::Distribution;
+    use rand::{RngExt, SeedableRng};
+    let t3 = rand_distr::StudentT::new(3.0).unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|t| {
+            if rng.random::<f64>() < 0.01 {
+                return f64::NAN;
+            }
+            let mut y = 20.0 + 3.0 * (t as f64 * std::f64::consts::TAU / 24.0).sin();
+            y += t3.sample(&mut rng);
+            if rng.random::<f64>() < 0.02 {
+                y += 15.0;
+            }
+            if t > shift_after {
+                y += 8.0;
+            }
+            y
+        })
+        .collect()
+}
