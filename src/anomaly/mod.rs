@@ -715,8 +715,8 @@ impl AnomalyDetector {
             self.excluded_run = 0;
             self.regime.reset();
             self.follow_scale(change.spread);
-        } else if let Some((centre, spread, share)) = relearned {
-            self.check_scale(centre, spread, share);
+        } else if let Some((spread, share)) = relearned {
+            self.check_scale(spread, share);
         }
         Ok(verdict)
     }
@@ -748,14 +748,13 @@ impl AnomalyDetector {
     /// scaled by `k`, `share = P(|R - centre| > spread / k)`; `k` is solved with the
     /// current law's quantiles and the window rescaled by it when it is off by
     /// more than [`SCALE_CHECK`] either way.
-    fn check_scale(&mut self, centre: f64, spread: f64, share: f64) {
+    fn check_scale(&mut self, spread: f64, share: f64) {
         let Ok(forecast) = self.forecaster.forecast() else {
             return;
         };
         let law = forecast.residual();
         let g = share.clamp(0.02, 0.98);
         let half_width = (law.quantile(1.0 - g / 2.0) - law.quantile(g / 2.0)) / 2.0;
-        let _ = centre;
         let factor = spread / half_width;
         if factor.is_finite()
             && factor > 0.0

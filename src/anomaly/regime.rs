@@ -44,10 +44,9 @@ pub(crate) struct Change {
     pub(crate) spread: f64,
 }
 
-/// The median of eight values (the mean of the two middle ones).
+/// The median of eight values (on a copy: the run is kept as it is).
 fn median(mut values: [f64; RUN]) -> f64 {
-    values.sort_unstable_by(f64::total_cmp);
-    values[RUN / 2 - 1] / 2.0 + values[RUN / 2] / 2.0
+    crate::numeric::median_in_place(&mut values)
 }
 
 /// The run in progress.
@@ -212,10 +211,10 @@ impl Relearn {
         self.remaining > 0
     }
 
-    /// Counts a residual; at the end of the period returns the law's centre and
-    /// spread at the start and the share of the period's residuals outside.
+    /// Counts a residual; at the end of the period returns the law's spread at the
+    /// start and the share of the period's residuals outside `centre ± spread`.
     #[inline]
-    pub(crate) fn observe(&mut self, residual: f64) -> Option<(f64, f64, f64)> {
+    pub(crate) fn observe(&mut self, residual: f64) -> Option<(f64, f64)> {
         if self.remaining == 0 {
             return None;
         }
@@ -226,7 +225,7 @@ impl Relearn {
             return None;
         }
         let share = (f64::from(self.outside) + 0.5) / (f64::from(self.seen) + 1.0);
-        Some((self.centre, self.spread, share))
+        Some((self.spread, share))
     }
 }
 
