@@ -195,3 +195,37 @@ mod tests {
         assert_eq!(parse("infinite"), None);
     }
 }
+
+/// The same convention for an optional list (`null` when absent).
+pub(crate) mod option_vec {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    struct Values<'a>(&'a [f64]);
+
+    impl Serialize for Values<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            super::vec::serialize(self.0, s)
+        }
+    }
+
+    #[derive(Deserialize)]
+    struct Owned(#[serde(with = "super::vec")] Vec<f64>);
+
+    /// Writes `null` or the list (see the module notes).
+    pub(crate) fn serialize<S: Serializer>(
+        values: &Option<Vec<f64>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match values {
+            None => s.serialize_none(),
+            Some(v) => s.serialize_some(&Values(v)),
+        }
+    }
+
+    /// Reads `null` or a list.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Vec<f64>>, D::Error> {
+        Ok(Option::<Owned>::deserialize(d)?.map(|o| o.0))
+    }
+}

@@ -114,3 +114,47 @@ fn auto_finds_the_daily_period_of_the_sample() {
         );
     }
 }
+
+/// A daily season of 5-minute values (288 steps) is too long for the first choice
+/// (three periods need 864 of the 600 values the first fold trains on) and is
+/// found at the re-selection on 4,000 values; the residual version keeps
+/// increasing through the restart, and a state saved with its history restores to
+/// the same forecasts.
+#[test]
+fn auto_finds_a_long_season_at_the_reselection() {
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(5);
+    let noise = Normal::new(0.0, 0.3).unwrap();
+    let ys: Vec<f64> = (0..6000)
+        .map(|t| {
+            10.0 + 3.0 * (std::f64::consts::TAU * t as f64 / 288.0).sin() + noise.sample(&mut rng)
+        })
+        .collect();
+    let mut f = RollingForecaster::new(ForecasterConfig::default()).unwrap();
+    let mut version = 0;
+    let mut saved = None;
+    for (t, &y) in ys.iter().enumerate() {
+        f.observe(y).unwrap();
+        if f.is_ready() {
+            assert!(f.residual_version() >= version, "step {t}");
+            version = f.residual_version();
+        }
+        if t + 1 == 2000 {
+            assert!(!matches!(
+                f.location_model(),
+                LocationModel::Seasonal { .. }
+            ));
+            saved = Some(serde_json::to_string(&f).unwrap());
+        }
+    }
+    assert_eq!(f.location_model(), LocationModel::Seasonal { period: 288 });
+    let mut restored: RollingForecaster = serde_json::from_str(&saved.unwrap()).unwrap();
+    for &y in &ys[2000..] {
+        restored.observe(y).unwrap();
+    }
+    assert_eq!(restored.location_model(), f.location_model());
+    let (a, b) = (f.forecast().unwrap(), restored.forecast().unwrap());
+    assert_eq!(a.location(), b.location());
+    assert_eq!(a.quantile(0.99), b.quantile(0.99));
+}

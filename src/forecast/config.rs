@@ -11,6 +11,10 @@ use crate::fit::SbpConfig;
 /// The most bins a forecaster's residual SBP may have.
 pub(crate) const MAX_BINS: usize = 1 << 20;
 
+/// The longest history [`LocationModel::Auto`] keeps for its later choices (values,
+/// 128 KiB): re-selections that would need more are not made.
+pub const MAX_RESELECTION_HISTORY: usize = 1 << 14;
+
 /// Configuration of a [`RollingForecaster`](crate::RollingForecaster): the window, its
 /// weighting, the refit schedule, the residual SBP and the location model.
 ///
@@ -47,6 +51,13 @@ pub(crate) const MAX_BINS: usize = 1 << 20;
 /// forecast the warm-up's second part 10 % better), and on seasonal ones it finds the
 /// season, e.g. the week of hourly data with a weekly rhythm, where the level alone
 /// has 7 times the oracle's CRPS (`cargo run --release --example real_world`).
+///
+/// With `Auto` the choice is made again on the history when it is 4 and 16 times
+/// the warm-up long (at most [`MAX_RESELECTION_HISTORY`] values), so that a season
+/// too long for the warm-up (a day of 5-minute values needs three days) is found
+/// once enough of it has been seen. A re-selection that picks another model restarts
+/// the location model and the residual window on the history (see
+/// [`RollingForecaster`](crate::RollingForecaster)'s *Re-selection*).
 ///
 /// # Examples
 ///
@@ -247,6 +258,17 @@ impl ForecasterConfig {
         self.warmup
             .unwrap_or(self.window.clamp(20, 1000))
             .max(self.location.min_warmup())
+    }
+
+    /// The history lengths at which [`LocationModel::Auto`] chooses again: 4 and 16
+    /// times the warm-up, up to [`MAX_RESELECTION_HISTORY`]; none for a fixed model.
+    pub(crate) fn reselection_lengths(&self) -> impl Iterator<Item = usize> + use<> {
+        let warmup = self.warmup_len();
+        let auto = self.location == LocationModel::Auto;
+        [4usize, 16]
+            .into_iter()
+            .map(move |k| warmup.saturating_mul(k))
+            .filter(move |&n| auto && n <= MAX_RESELECTION_HISTORY)
     }
 
     /// The bound on the residual tails' shape (`f64::INFINITY` when there is none).

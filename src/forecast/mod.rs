@@ -14,6 +14,6 @@ mod residual;
 mod rolling;
 pub(crate) mod window;
 
-pub use config::{DEFAULT_MAX_TAIL_SHAPE, ForecasterConfig};
+pub use config::{DEFAULT_MAX_TAIL_SHAPE, ForecasterConfig, MAX_RESELECTION_HISTORY};
 pub use location::{LocationModel, MAX_LAGS, MAX_PERIOD};
 pub use rolling::{Backtest, Forecast, RollingForecaster, ScoredBacktest, backtest};

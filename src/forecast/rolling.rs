@@ -33,6 +33,21 @@ use crate::numeric::{saturate, type7_quantile};
 /// `4 · warmup` steps, so a stream with more than three quarters of its values missing
 /// never leaves it.
 ///
+/// # Re-selection
+///
+/// With [`LocationModel::Auto`] the forecaster keeps the values it has seen since the
+/// warm-up started (missing and excluded ones as gaps) and runs the automatic choice
+/// again when they are 4 and 16 times the warm-up long (see
+/// [`ForecasterConfig`]'s table; at most
+/// [`MAX_RESELECTION_HISTORY`](crate::forecast::MAX_RESELECTION_HISTORY) values). If
+/// it picks the model in use, nothing changes. If it picks another one, the new model
+/// is started on the history, as it would have been at the end of a warm-up that
+/// long, and the residual window is rebuilt from its residuals (the last `window` of
+/// them): a season too long for the first choice (a day of 5-minute values needs
+/// three days) replaces the level once it can be seen. Then the history is dropped.
+/// [`residual_version`](Self::residual_version) changes with the restart, and the
+/// choice allocates once; no other step does.
+///
 /// # Examples
 ///
 /// ```
@@ -98,6 +113,21 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
                 }
             }
             State::Running(run) => {
+                if let Some(history) = &run.history {
+                    let longest = r.config.reselection_lengths().last().unwrap_or(0);
+                    if history.len() >= longest {
+                        return Err(Error::LengthMismatch {
+                            name: "location history",
+                            expected: longest.saturating_sub(1),
+                            got: history.len(),
+                        });
+                    }
+                    if history.iter().any(|y| y.is_infinite()) {
+                        return Err(Error::InvalidState {
+                            reason: "the location history holds an infinite value",
+                        });
+                    }
+                }
                 // The residual model's copy of the configuration must be the
                 // configuration: every capacity and length it checks itself against
                 // follows from it.
@@ -158,6 +188,16 @@ struct WarmUp {
 struct Running {
     location: Location,
     residuals: ResidualModel,
+    /// The time steps since the warm-up's start (NaN for missing and excluded
+    /// observations) while [`LocationModel::Auto`] has a choice left to make (see
+    /// *Re-selection*); `None` after the last one and for fixed models. Capacity
+    /// reserved at the start: pushing never allocates.
+    #[serde(default, with = "crate::nonfinite::option_vec")]
+    history: Option<Vec<f64>>,
+    /// Added to the residual model's version so that [`RollingForecaster::
+    /// residual_version`] keeps increasing when a re-selection replaces the model.
+    #[serde(default)]
+    version_base: u64,
 }
 
 /// A one-step-ahead predictive distribution on the original scale: `location +`
@@ -401,13 +441,27 @@ impl RollingForecaster {
         self.steps = self.steps.saturating_add(1);
         match &mut self.state {
             State::Running(run) => {
-                match learn {
-                    _ if y.is_nan() => run.location.skip(),
+                let learned = match learn {
+                    _ if y.is_nan() => {
+                        run.location.skip();
+                        false
+                    }
                     Learn::Everything => {
                         let r = run.location.observe(y);
                         run.residuals.push(r);
+                        true
                     }
-                    Learn::Nothing => run.location.skip(),
+                    Learn::Nothing => {
+                        run.location.skip();
+                        false
+                    }
+                };
+                if let Some(history) = &mut run.history {
+                    history.push(if learned { y } else { f64::NAN });
+                    let len = history.len();
+                    if self.config.reselection_lengths().any(|n| n == len) {
+                        self.reselect();
+                    }
                 }
                 Ok(())
             }
@@ -446,11 +500,66 @@ impl RollingForecaster {
             &mut residuals,
         )?;
         let residuals = ResidualModel::new(self.config.residual_spec(), &residuals)?;
+        let history = self
+            .config
+            .reselection_lengths()
+            .last()
+            .filter(|&n| n > w.buffer.len())
+            .map(|n| {
+                let mut history = Vec::with_capacity(n);
+                history.extend_from_slice(&w.buffer);
+                history
+            });
         self.state = State::Running(Running {
             location,
             residuals,
+            history,
+            version_base: 0,
         });
         Ok(())
+    }
+
+    /// [`LocationModel::Auto`] chooses again on the history (see *Re-selection*). If
+    /// it picks another model, the location model and the residual window restart on
+    /// the history; if that fails (it cannot on a history that started a model
+    /// before), the current model stays. The history is dropped after the last
+    /// choice.
+    fn reselect(&mut self) {
+        let State::Running(run) = &mut self.state else {
+            return;
+        };
+        let Some(history) = &run.history else {
+            return;
+        };
+        let mut residuals = Vec::with_capacity(history.len());
+        let restarted = Location::initialise(
+            LocationModel::Auto,
+            history,
+            self.config.tuning(),
+            self.config.window_len(),
+            ar_refit_every(&self.config),
+            &mut residuals,
+        )
+        .ok()
+        .filter(|location| location.model() != run.location.model())
+        .and_then(|location| {
+            ResidualModel::new(self.config.residual_spec(), &residuals)
+                .ok()
+                .map(|model| (location, model))
+        });
+        if let Some((location, model)) = restarted {
+            // Wrapping: the version only has to change (a restored state may hold
+            // any base).
+            run.version_base = run
+                .version_base
+                .wrapping_add(run.residuals.version())
+                .wrapping_add(1);
+            run.location = location;
+            run.residuals = model;
+        }
+        if self.config.reselection_lengths().last() <= Some(history.len()) {
+            run.history = None;
+        }
     }
 
     /// Re-anchors the location after a regime change: the location model's next
@@ -533,7 +642,7 @@ impl RollingForecaster {
     /// so a caller can cache what it derives from [`Forecast::residual`].
     pub fn residual_version(&self) -> u64 {
         match &self.state {
-            State::Running(r) => r.residuals.version(),
+            State::Running(r) => r.version_base.wrapping_add(r.residuals.version()),
             State::WarmingUp(_) => 0,
         }
     }

@@ -42,14 +42,19 @@ const FOLD_CLIP: f64 = 1.0;
 /// pure season's multiples have the same autocorrelation, ±0.03 on 1,000 points).
 const MIN_MULTIPLE_GAIN: f64 = 0.05;
 
+/// Among the multiples that pass [`MIN_MULTIPLE_GAIN`], the shortest one within this
+/// much of the highest autocorrelation is offered (the noise level of equal peaks).
+const MULTIPLE_TIE: f64 = 0.03;
+
 /// The seasons found in the data: the shortest clear period and, if one folds the
 /// series clearly better, a multiple of it (a week of hourly data over the day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Seasons {
     /// The period (see [`detect_period`]).
     pub(super) period: usize,
-    /// The multiple of `period`, at most the caller's `max_period`, with the highest
-    /// autocorrelation, if it beats `period`'s by [`MIN_MULTIPLE_GAIN`].
+    /// The shortest multiple of `period`, at most the caller's `max_period`, whose
+    /// autocorrelation is within [`MULTIPLE_TIE`] of the highest multiple's and beats
+    /// `period`'s by [`MIN_MULTIPLE_GAIN`].
     pub(super) multiple: Option<usize>,
 }
 
@@ -160,13 +165,16 @@ pub(super) fn detect_seasons(data: &[f64], max_period: usize) -> Option<Seasons>
     // The autocorrelations above are divided by n, not by the n - lag products they
     // sum, which shrinks long lags; undo that to compare a lag with its multiples.
     let unbiased = |lag: usize| values[lag] * x.len() as f64 / (x.len() - lag) as f64;
-    let multiple = (2..=max_period / period)
-        .map(|k| (k * period, unbiased(k * period)))
-        .fold(None, |best: Option<(usize, f64)>, (q, r)| match best {
-            Some((_, br)) if br >= r => best,
-            _ => Some((q, r)),
-        })
-        .filter(|&(_, r)| r >= unbiased(period) + MIN_MULTIPLE_GAIN)
+    // The shortest multiple near the best one: on a long history every multiple of
+    // a week has the week's autocorrelation, and the highest of them is noise.
+    let multiples = (2..=max_period / period).map(|k| (k * period, unbiased(k * period)));
+    let best = multiples
+        .clone()
+        .map(|(_, r)| r)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let multiple = multiples
+        .filter(|&(_, r)| r >= best - MULTIPLE_TIE)
+        .find(|&(_, r)| r >= unbiased(period) + MIN_MULTIPLE_GAIN)
         .map(|(q, _)| q);
     Some(Seasons { period, multiple })
 }
@@ -234,5 +242,26 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(99);
         let white: Vec<f64> = (0..1000).map(|_| noise.sample(&mut rng)).collect();
         assert_eq!(detect_period(&white, 166), None);
+    }
+
+    #[test]
+    fn the_weekly_multiple_is_the_shortest_near_the_best() {
+        // Hourly values with a daily season modulated by a weekly one, 16,000 of
+        // them: every multiple of the week folds the series as well as the week, and
+        // the highest of their autocorrelations (13 weeks, before) is noise.
+        use rand::distr::Distribution;
+        let noise = rand_distr::Normal::new(0.0, 5.0).unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        let ys: Vec<f64> = (0..16_000)
+            .map(|t| {
+                let t = t as f64;
+                100.0
+                    * (1.0 + 0.5 * (std::f64::consts::TAU * t / 24.0).sin())
+                    * (1.0 + 0.25 * (std::f64::consts::TAU * t / 168.0).sin())
+                    + noise.sample(&mut rng)
+            })
+            .collect();
+        let seasons = detect_seasons(&ys, 3200).unwrap();
+        assert_eq!((seasons.period, seasons.multiple), (24, Some(168)));
     }
 }
