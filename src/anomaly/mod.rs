@@ -91,6 +91,12 @@ pub struct DetectorConfig {
 /// passed to [`DetectorConfig::forecaster`] keeps its own bound.
 pub const DETECTOR_MAX_TAIL_SHAPE: f64 = 3.0;
 
+/// Extreme observations are admitted while the share of excluded ones over the last
+/// window (exponentially weighted, half-life one window) is at least this (see
+/// *Lock-out*): 50 times the default exclusion level, so that a burst of spikes
+/// shorter than 5 % of the window is still kept out whole.
+pub const MAX_EXCLUDED_SHARE: f64 = 0.05;
+
 /// The exclusion level used when none is set and the risk is smaller: see
 /// [`DetectorConfig::exclusion_risk`].
 pub const DEFAULT_EXCLUSION_RISK: f64 = 1e-3;
@@ -389,14 +395,21 @@ impl Verdict {
 /// # Lock-out
 ///
 /// Excluding flagged observations protects the fit from a burst of spikes but could
-/// lock a wrong model in: everything it flags stays out, so it never learns. Three
-/// things prevent that, each aimed at one way it happens, rather than a bound on the
-/// share of the window that may be excluded (which would let a burst in exactly when
-/// it is longest): a level that moved is a regime change (above); a run of more than
-/// [`max_excluded_run`](DetectorConfig::max_excluded_run) exclusions is admitted; and
-/// a slot of a seasonal profile that is excluded three cycles running with
-/// consistent residuals (a wrong profile entry, say from a warm-up with more spikes
-/// than values at that time of day) is corrected by their median.
+/// lock a wrong model in: everything it flags stays out, so it never learns. Four
+/// things prevent that, each aimed at one way it happens: a level that moved is a
+/// regime change (above); a run of more than
+/// [`max_excluded_run`](DetectorConfig::max_excluded_run) exclusions is admitted; a
+/// slot of a seasonal profile that is excluded three cycles running with consistent
+/// residuals (a wrong profile entry, say from a warm-up with more spikes than values
+/// at that time of day) is corrected by their median; and extreme observations are
+/// admitted while more than [`MAX_EXCLUDED_SHARE`] (5 %) of the recent ones
+/// (exponentially weighted, half-life one window) were excluded. The last is for
+/// spikes that are normal but too frequent for the window to hold them once the
+/// first ones are kept out (libspot's stream, 10 % Lomax spikes, window 100: over
+/// 100 alarms per 1,000 points without it, 32 with it; see the README): it is set
+/// high, at 50 times the exclusion level, because a bound on the share lets a burst
+/// in exactly when the burst is longest, and a burst shorter than 5 % of the window
+/// is still kept out whole.
 ///
 /// # Examples
 ///
@@ -437,6 +450,9 @@ pub struct AnomalyDetector {
     /// The calibration factor the band was computed for.
     #[serde(skip)]
     band_factor: f64,
+    /// The recent share of excluded observations (see *Lock-out*).
+    #[serde(default)]
+    excluded_share: f64,
     /// `ln` of the exclusion level (derived from the config).
     #[serde(skip)]
     ln_exclusion: f64,
@@ -463,6 +479,9 @@ struct DetectorRepr {
     relearn: Relearn,
     #[serde(default)]
     slots: SlotWatch,
+    /// Absent in detectors saved before the share was bounded: none excluded.
+    #[serde(default)]
+    excluded_share: f64,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -501,8 +520,14 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             }
             None => Calibrator::new(r.config.risk)?,
         };
+        if !(0.0..=1.0).contains(&r.excluded_share) {
+            return Err(Error::InvalidState {
+                reason: "the share of excluded observations is outside [0, 1]",
+            });
+        }
         let ln_exclusion = r.config.exclusion_level().ln();
         Ok(Self {
+            excluded_share: r.excluded_share,
             config: r.config,
             forecaster: r.forecaster,
             excluded_run: r.excluded_run,
@@ -543,6 +568,7 @@ impl AnomalyDetector {
             atoms,
             relearn: Relearn::default(),
             slots: SlotWatch::default(),
+            excluded_share: 0.0,
             band: open_band(),
             band_factor: 0.0,
             ln_exclusion,
@@ -674,7 +700,11 @@ impl AnomalyDetector {
         let exclude = extreme
             && !relearning
             && self.config.exclude_anomalies
-            && self.excluded_run < self.config.max_excluded_run;
+            && self.excluded_run < self.config.max_excluded_run
+            && self.excluded_share < MAX_EXCLUDED_SHARE;
+        let window = self.config.forecaster.window_len() as f64;
+        let weight = -(-std::f64::consts::LN_2 / window).exp_m1();
+        self.excluded_share += weight * (f64::from(u8::from(exclude)) - self.excluded_share);
         if extreme {
             self.excluded_run += 1;
         } else {
