@@ -74,6 +74,12 @@ fn run_sample(config: DetectorConfig) -> Outcome {
 /// | 1e-4 | 1e-3 (after: the default) | 15/20 | 2 | 2,852 |
 /// | 1e-5 | 1e-3 (after) | 15/20 | 1 | 5,662 |
 ///
+/// Since excluded observations enter the window at the exclusion cut as often as a
+/// calibrated forecast expects (`AnomalyDetector`'s *Exclusion*), the tails are less
+/// thinned: 18/20 with 6 false alarms at 1e-3, 16/20 with 1 at 1e-4, 13/20 with 1 at
+/// 1e-5 (the two more missed at 1e-5 have p-values between 1e-5 and 1e-4, which that
+/// risk is meant not to flag).
+///
 /// Before, at risk 1e-4 the spikes with p-values between 1e-4 and 1e-3 entered the
 /// window, the upper tail's shape rose to 1.2 (now to the forecaster's bound of 1)
 /// and the band exploded. After, the three
@@ -88,13 +94,13 @@ fn a_low_risk_keeps_the_protection_on_the_sample() {
     );
     assert!(at_default.caught >= 17 && at_default.false_alarms <= 9);
 
-    for risk in [1e-4, 1e-5] {
+    for (risk, at_least) in [(1e-4, 15), (1e-5, 13)] {
         let low = run_sample(sample_config(risk));
         eprintln!(
             "risk {risk:e}: caught {}/20, {} false alarms, upper band <= {:.0}",
             low.caught, low.false_alarms, low.max_upper
         );
-        assert!(low.caught >= 14, "risk {risk}: caught {}", low.caught);
+        assert!(low.caught >= at_least, "risk {risk}: caught {}", low.caught);
         assert!(low.false_alarms <= at_default.false_alarms);
         assert!(low.max_upper < 10_000.0, "band up to {}", low.max_upper);
     }
@@ -142,6 +148,15 @@ fn misses_at_a_low_risk_are_only_the_moderate_p_values() {
 /// them get in to fatten the tail, which is why the default is 1e-3 rather than a
 /// level closer to the risk. The price is the thinning of the tails by the excluded
 /// genuine noise (see the next test).
+///
+/// These anomalies are not extreme for the noise: `|12|` has a two-sided p-value of
+/// 2.8e-4 under Student-t(4), and a calibrated forecast at risk 1e-4 (band ±15.5)
+/// would catch about 1 % of them. The recall above comes from tails thinner than the
+/// noise's. Since excluded observations enter the window at the exclusion cut as
+/// often as a calibrated forecast expects (`AnomalyDetector`'s *Exclusion*), the
+/// tails are less thin and the recall is 0.84 (false alarms on the clean series
+/// 1.06e-3, from 1.16e-3); tied exclusion stays at 0.10. The test keeps the
+/// contrast: exclusion at 1e-3 protects, tied exclusion does not.
 #[test]
 fn heavy_tailed_noise_with_a_low_risk() {
     let mut rng = StdRng::seed_from_u64(300);
@@ -162,7 +177,7 @@ fn heavy_tailed_noise_with_a_low_risk() {
     let default = recall(DetectorConfig::default().risk(1e-4));
     let tied = recall(DetectorConfig::default().risk(1e-4).exclusion_risk(1e-4));
     eprintln!("student-t(4), risk 1e-4: recall {default:.3} (exclusion tied: {tied:.3})");
-    assert!(default >= 0.9, "recall {default}");
+    assert!(default >= 0.8, "recall {default}");
     assert!(tied < 0.5, "recall {tied}");
 }
 
@@ -170,7 +185,9 @@ fn heavy_tailed_noise_with_a_low_risk() {
 /// fitted tails. Measured false-alarm rates at risk 1e-4: 3.9e-4 without exclusion,
 /// 4.7e-4 excluding below 1e-4, 1.2e-3 excluding below 1e-3 (the default); at
 /// 1e-2 the thinning feeds on itself (2.8e-2). At the default risk 1e-3 the rate is
-/// 3.8e-3, as before this level existed.
+/// 3.8e-3, as before this level existed. With excluded observations entering the
+/// window at the exclusion cut as often as a calibrated forecast expects, the
+/// default's rate at risk 1e-4 is 1.06e-3.
 #[test]
 fn the_thinning_cost_on_clean_heavy_tailed_noise() {
     let mut rng = StdRng::seed_from_u64(300);

