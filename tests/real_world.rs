@@ -38,12 +38,14 @@ fn suite() -> Vec<(&'static str, LabelledSeries)> {
 }
 
 /// False alarms per 10,000 clean points, at risk 1e-3 (nominal 10). Measured:
-/// counts 8.5, regime switching 7.6, level shifts 26.4, normal bursts 9.6, flat
-/// lines 4.7, drifting scale 12.2, daily/weekly 7.5. The target, 15 (1.5 × the risk
-/// level), holds everywhere but on level shifts under Student-t(3–5) noise: leaving
-/// the flagged points out of the window thins the heavy tails the fit sees. With
-/// `impute_excluded` (the truncated-tail correction) it is 15.4 there; that option
-/// costs recall on series with frequent moderate anomalies, so it is off by default.
+/// counts 6.4, regime switching 6.5, level shifts 19.8, normal bursts 5.9, flat
+/// lines 3.5, drifting scale 10.1, daily/weekly 7.5 (before excluded observations
+/// entered the window at the exclusion cut: 8.5, 7.6, 26.4, 9.6, 4.7, 12.2, 7.5).
+/// The target, 15 (1.5 × the risk level), holds everywhere but on level shifts
+/// under Student-t(3–5) noise: leaving the flagged values out of the window still
+/// thins the heavy tails the fit sees. With `impute_excluded` (the truncated-tail
+/// correction) it is 15.4 there; that option costs recall on series with frequent
+/// moderate anomalies, so it is off by default.
 /// Recall of the injected anomalies is at least 0.95 on every series but flat
 /// lines, where a stuck value inside the normal range is not improbable (0.30).
 #[test]
@@ -56,7 +58,7 @@ fn false_alarms_and_recall_on_every_pathology() {
             "{name}: {fa:.1} false alarms per 10k, recall {:.2}",
             report.recall()
         );
-        let bound = if name == "level_shifts" { 30.0 } else { 15.0 };
+        let bound = if name == "level_shifts" { 22.0 } else { 15.0 };
         assert!(fa <= bound, "{name}: {fa} false alarms per 10k");
         let recall = if name == "flat_lines" { 0.25 } else { 0.95 };
         assert!(
