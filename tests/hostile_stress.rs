@@ -335,3 +335,32 @@ fn random_configs_on_hostile_streams_keep_every_bound() {
         panic!("{e}");
     }
 }
+
+/// An excluded observation enters the window at the exclusion cut (see
+/// `AnomalyDetector`'s *Exclusion*); on a stream at the edge of the `f64` range the
+/// location plus the cut overflowed and the detector fed the forecaster an
+/// infinity (an error on a finite input). The case the stress test above found
+/// (1,500 cases), kept as a fixed regression.
+#[test]
+fn an_excluded_value_is_never_moved_to_infinity() {
+    let config = ForecasterConfig::default()
+        .window(460)
+        .refit_every(1)
+        .location(LocationModel::Autoregressive { lags: 1 })
+        .allow_bounded_tails(true)
+        .max_tail_shape(0.25)
+        .sbp(
+            SbpConfig::default()
+                .bins(4)
+                .lower_tail_mass(0.005)
+                .upper_tail_mass(0.005)
+                .min_exceedances(2)
+                .pseudo_count(0.1),
+        );
+    let ys = hostile(6, 466, 0, 14_217_244_527_459_984_044);
+    let mut detector = AnomalyDetector::new(DetectorConfig::default().forecaster(config)).unwrap();
+    for &y in &ys {
+        let v = detector.update(y).unwrap();
+        assert!(v.missing || v.warming_up || v.p_value > 0.0, "{v:?}");
+    }
+}

@@ -777,13 +777,15 @@ impl AnomalyDetector {
         };
         let step = self.forecaster.steps();
         self.clip_budget = (self.clip_budget + self.config.exclusion_level()).min(CLIP_BUDGET_CAP);
-        let clip_at = if upper { self.cut.1 } else { self.cut.0 };
-        if exclude && !self.config.impute_excluded && self.clip_budget >= 1.0 && clip_at.is_finite()
+        // The observation moved to the cut (on hostile data the sum may overflow:
+        // then it is only excluded).
+        let clipped = location + if upper { self.cut.1 } else { self.cut.0 };
+        if exclude && !self.config.impute_excluded && self.clip_budget >= 1.0 && clipped.is_finite()
         {
             // As many as a calibrated forecast puts beyond the cut enter the window,
             // at the cut: the tails keep their count, the values stay out.
             self.clip_budget -= 1.0;
-            self.forecaster.observe(location + clip_at)?;
+            self.forecaster.observe(clipped)?;
         } else if exclude {
             self.forecaster.observe_excluded(y)?;
         } else {
