@@ -26,7 +26,7 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufWriter, Read, Write};
 
 use tailcast::events::{Event, EventConfig, EventTracker};
 use tailcast::{AnomalyDetector, DetectorConfig, LocationModel, Side, Verdict};
@@ -57,14 +57,18 @@ options:
   --side S             which tail counts: upper, lower or both (default both)
   --window N           values the tail model is fitted on (default 1000)
   --warmup N           values collected before the first score, at most 10000000
-                       (default: the window, clamped to 20..1000)
+                       (default: the window, clamped to 20..1000, and for a file at
+                       most 15 % of its rows but at least 100, so that a short file
+                       is mostly scored)
   --period N|DURATION  a seasonal period: in rows (24 for hourly data with a daily
                        cycle), or with --time-column a duration such as 30m, 1h, 1d
                        or 7d (also s and w), converted to rows with the sampling
                        interval (the median step of the first 101 timestamps); it
                        must be a whole number of intervals, within 1 % of one
-                       (default: no season, a robust level). The warm-up lasts at
-                       least three periods.
+                       (default: chosen from the data: a robust level, an
+                       autoregression or a season found in the warm-up, and chosen
+                       again after 4 and 16 warm-ups). The warm-up lasts at least
+                       three periods.
   --log                model ln(value): for positive data whose noise grows with
                        the level (p-values are the same, the band is mapped back)
   --output OUT.csv     write the results to OUT.csv instead of standard output
@@ -144,7 +148,14 @@ struct Options {
     output: Option<String>,
     events: Option<String>,
     rearm: usize,
+    /// The number of data rows, when the input is a file (counted before the run).
+    rows: Option<usize>,
 }
+
+/// Without `--warmup`, a file's warm-up is at most this share of its rows ...
+const SHORT_FILE_WARMUP_SHARE: f64 = 0.15;
+/// ... but not under this many rows.
+const SHORT_FILE_MIN_WARMUP: usize = 100;
 
 impl Options {
     fn new(file: String) -> Self {
@@ -164,6 +175,7 @@ impl Options {
             output: None,
             events: None,
             rearm: tailcast::events::DEFAULT_REARM,
+            rows: None,
         }
     }
 
@@ -188,6 +200,15 @@ impl Options {
         }
         if let Some(period) = period {
             forecaster = forecaster.location(LocationModel::Seasonal { period });
+        }
+        // A short file is mostly scored: the default warm-up (up to 1,000 rows)
+        // would leave most of a 1,500-row file unscored.
+        if let (None, Some(rows)) = (self.warmup, self.rows) {
+            let short =
+                ((rows as f64 * SHORT_FILE_WARMUP_SHARE) as usize).max(SHORT_FILE_MIN_WARMUP);
+            if short < forecaster.warmup_len() {
+                forecaster = forecaster.warmup(short);
+            }
         }
         let warmup = forecaster.warmup_len();
         if warmup > MAX_WARMUP {
@@ -1030,6 +1051,25 @@ impl Summary {
 }
 
 /// Opens the input and output the options name and runs.
+/// The data rows of a file, counted as line ends (a last line without one counts),
+/// less the header; `None` if it cannot be read (the run reports that).
+fn count_rows(path: &str, header: bool) -> Option<usize> {
+    let mut reader = io::BufReader::new(File::open(path).ok()?);
+    let (mut lines, mut last) = (0usize, b'\n');
+    loop {
+        let buffer = reader.fill_buf().ok()?;
+        if buffer.is_empty() {
+            break;
+        }
+        lines += buffer.iter().filter(|&&b| b == b'\n').count();
+        last = buffer[buffer.len() - 1];
+        let n = buffer.len();
+        reader.consume(n);
+    }
+    lines += usize::from(last != b'\n');
+    Some(lines.saturating_sub(usize::from(header)))
+}
+
 fn run_files(options: &Options) -> Result<(), Failure> {
     let input: Box<dyn Read> = if options.file == "-" {
         Box::new(io::stdin().lock())
@@ -1038,6 +1078,11 @@ fn run_files(options: &Options) -> Result<(), Failure> {
             .map_err(|e| Failure::input(format!("cannot open {}: {e}", options.file)))?;
         Box::new(file)
     };
+    let mut options = options.clone();
+    if options.file != "-" && options.warmup.is_none() {
+        options.rows = count_rows(&options.file, options.header);
+    }
+    let options = &options;
     let destination = match options.output.as_deref() {
         None | Some("-") => None,
         Some(path) => Some(path),
@@ -1688,6 +1733,35 @@ mod tests {
         assert!(o.detector(None).is_ok());
         o.warmup = Some(10_000_000);
         assert!(o.detector(Some(3_333_334)).is_err());
+        // A short file is mostly scored: 15 % of its rows, at least 100; a given
+        // --warmup and three periods of a given season win.
+        let warmup = |o: &Options, period| {
+            o.detector(period)
+                .unwrap()
+                .config()
+                .forecaster_config()
+                .warmup_len()
+        };
+        let mut o = options("f");
+        assert_eq!(warmup(&o, None), 1000);
+        for (rows, expected) in [(1_600, 240), (300, 100), (100_000, 1000)] {
+            o.rows = Some(rows);
+            assert_eq!(warmup(&o, None), expected, "{rows} rows");
+        }
+        o.rows = Some(1_600);
+        assert_eq!(warmup(&o, Some(288)), 864);
+        o.warmup = Some(500);
+        assert_eq!(warmup(&o, None), 500);
+        let dir = std::env::temp_dir().join(format!("detect_csv_rows_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rows.csv");
+        std::fs::write(&file, "value\n1\n2\n3").unwrap();
+        assert_eq!(count_rows(file.to_str().unwrap(), true), Some(3));
+        assert_eq!(count_rows(file.to_str().unwrap(), false), Some(4));
+        std::fs::write(&file, "1\r\n2\r\n").unwrap();
+        assert_eq!(count_rows(file.to_str().unwrap(), false), Some(2));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(count_rows("/no/such/file.csv", true), None);
         // Conversion with a sampling interval.
         assert_eq!(period_rows(86_400.0, "1d", 3600.0, "x").unwrap(), 24);
         assert_eq!(
