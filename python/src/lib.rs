@@ -13,6 +13,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 
 mod dist;
+mod events;
 mod metrics;
 mod stream;
 
@@ -66,6 +67,7 @@ fn _tailcast(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dist::register(m)?;
     stream::register(m)?;
     metrics::register(m)?;
+    events::register(m)?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ from ._tailcast import (
     __version__,
     backtest,
     detect,
+    group_events,
 )
 from . import metrics
 
@@ -41,5 +42,6 @@ __all__ = [
     "__version__",
     "backtest",
     "detect",
+    "group_events",
     "metrics",
 ]

@@ -1,6 +1,6 @@
 """Type stubs of the compiled core ``tailcast._tailcast`` (re-exported by ``tailcast``)."""
 
-from typing import Any, Dict, Literal, Optional, Sequence, Tuple, TypedDict, Union, overload
+from typing import Any, Dict, Literal, Mapping, Optional, Sequence, Tuple, TypedDict, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -355,3 +355,31 @@ def backtest(y: ArrayLike, levels: ArrayLike, **config: Any) -> BacktestResult:
 
 def detect(y: ArrayLike, **config: Any) -> Verdicts:
     """A fresh AnomalyDetector over a whole series."""
+
+class Events(TypedDict):
+    """``group_events``' result, one entry per event; ``side`` is +1 (upper), -1
+    (lower), 0 (alarms on both sides)."""
+
+    start: npt.NDArray[np.uint64]
+    end: npt.NDArray[np.uint64]
+    peak: npt.NDArray[np.uint64]
+    peak_score: FloatArray
+    peak_p_value: FloatArray
+    side: npt.NDArray[np.int8]
+    alarms: npt.NDArray[np.uint64]
+
+def group_events(
+    verdicts: Mapping[str, Any], rearm: int = 10, max_len: Optional[int] = None
+) -> Events:
+    """Groups ``update_many``'s alarms into events: an event ends after ``rearm``
+    scored rows without an alarm (missing and warm-up rows do not count), and
+    ``max_len`` splits longer ones.
+
+    >>> import numpy as np, tailcast
+    >>> y = np.sin(np.arange(1500) / 10.0)
+    >>> y[1200:1203] += 30.0
+    >>> out = tailcast.AnomalyDetector(window=200).update_many(y)
+    >>> ev = tailcast.group_events(out)
+    >>> int(ev["start"][0]), int(ev["alarms"][0])
+    (1200, 3)
+    """

@@ -229,3 +229,30 @@ def test_concurrent_use_of_one_detector_is_refused_not_corrupted():
         t.join()
     assert det.steps in (400_000, 800_000)
     assert len(errors) == (1 if det.steps == 400_000 else 0)
+
+
+def test_group_events_matches_the_alarms():
+    y = np.sin(np.arange(3000) / 10.0) + 0.1 * np.random.default_rng(3).standard_normal(3000)
+    y[1500:1503] += 30.0
+    y[2500] -= 30.0
+    y[2000] = np.nan
+    out = tailcast.AnomalyDetector(window=300).update_many(y)
+    ev = tailcast.group_events(out)
+    assert set(ev) == {"start", "end", "peak", "peak_score", "peak_p_value", "side", "alarms"}
+    alarms = np.flatnonzero(out["is_anomaly"])
+    assert int(ev["alarms"].sum()) == len(alarms)
+    first = int(np.flatnonzero(ev["start"] == 1500)[0])
+    assert (int(ev["end"][first]), int(ev["alarms"][first]), int(ev["side"][first])) == (1502, 3, 1)
+    assert ev["peak_score"][first] == out["score"][int(ev["peak"][first])]
+    low = int(np.flatnonzero(ev["start"] == 2500)[0])
+    assert int(ev["side"][low]) == -1
+    # Every event starts and ends on an alarm; re-arm 0 is rejected by name.
+    assert out["is_anomaly"][ev["start"].astype(int)].all()
+    assert out["is_anomaly"][ev["end"].astype(int)].all()
+    with pytest.raises(ValueError, match="rearm"):
+        tailcast.group_events(out, rearm=0)
+    with pytest.raises(KeyError, match="score"):
+        tailcast.group_events({k: v for k, v in out.items() if k != "score"})
+    short = dict(out, p_value=out["p_value"][:10])
+    with pytest.raises(ValueError, match="p_value"):
+        tailcast.group_events(short)
