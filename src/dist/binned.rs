@@ -116,7 +116,7 @@ impl Binned {
             cum: vec![0.0; k + 1],
             upper_cum: vec![0.0; k + 1],
             density: vec![0.0; k],
-            ln_density: vec![0.0; k],
+            ln_density: vec![f64::NEG_INFINITY; k],
             inv_mean_width,
         };
         binned.set_probs(&probs)?;
@@ -157,26 +157,35 @@ impl Binned {
         let k = self.mass.len();
         self.weights.clear();
         self.weights.extend_from_slice(probs);
-        let mut acc = 0.0;
-        for (i, &p) in probs.iter().enumerate() {
-            let m = p / total;
-            let width = self.edges[i + 1] - self.edges[i];
-            self.mass[i] = m;
-            self.cum[i] = acc;
+        // One short loop per quantity, so that the independent ones vectorise.
+        for (m, &p) in self.mass.iter_mut().zip(probs) {
+            *m = p / total;
+        }
+        let mut acc = 0.0f64;
+        for (c, &m) in self.cum[..k].iter_mut().zip(&self.mass) {
+            // Summation rounding must not leave the cdf past 1 (nor short of it, below).
+            *c = acc.min(1.0);
             acc += m;
-            self.density[i] = m / width;
-            self.ln_density[i] = self.density[i].ln();
         }
-        // Summation rounding must not leave the cdf short of 1 (or past it).
         self.cum[k] = 1.0;
-        for i in 1..k {
-            self.cum[i] = self.cum[i].min(1.0);
+        let bins = self.mass.iter().zip(self.edges.windows(2));
+        for ((density, ln_density), (&m, e)) in
+            self.density.iter_mut().zip(&mut self.ln_density).zip(bins)
+        {
+            let d = m / (e[1] - e[0]);
+            // A rolling refit changes few densities: the logarithm, the costly part
+            // of an update, is taken only for those (`ln_density` is always
+            // `density.ln()`).
+            if d.to_bits() != density.to_bits() {
+                *density = d;
+                *ln_density = d.ln();
+            }
         }
-        let mut acc = 0.0;
+        let mut acc = 0.0f64;
         self.upper_cum[k] = 0.0;
-        for i in (0..k).rev() {
-            acc += self.mass[i];
-            self.upper_cum[i] = acc.min(1.0);
+        for (upper, &m) in self.upper_cum[..k].iter_mut().zip(&self.mass).rev() {
+            acc += m;
+            *upper = acc.min(1.0);
         }
         self.upper_cum[0] = 1.0;
         Ok(())
