@@ -157,21 +157,17 @@ impl Binned {
         let k = self.mass.len();
         self.weights.clear();
         self.weights.extend_from_slice(probs);
-        // One short loop per quantity, so that the independent ones vectorise.
-        for (m, &p) in self.mass.iter_mut().zip(probs) {
-            *m = p / total;
-        }
+        // One pass for everything summed from the bottom, one from the top.
         let mut acc = 0.0f64;
-        for (c, &m) in self.cum[..k].iter_mut().zip(&self.mass) {
+        let masses = self.mass.iter_mut().zip(&mut self.cum[..k]);
+        let densities = self.density.iter_mut().zip(&mut self.ln_density);
+        let bins = probs.iter().zip(self.edges.windows(2));
+        for (((mass, cum), (density, ln_density)), (&p, e)) in masses.zip(densities).zip(bins) {
+            let m = p / total;
+            *mass = m;
             // Summation rounding must not leave the cdf past 1 (nor short of it, below).
-            *c = acc.min(1.0);
+            *cum = acc.min(1.0);
             acc += m;
-        }
-        self.cum[k] = 1.0;
-        let bins = self.mass.iter().zip(self.edges.windows(2));
-        for ((density, ln_density), (&m, e)) in
-            self.density.iter_mut().zip(&mut self.ln_density).zip(bins)
-        {
             let d = m / (e[1] - e[0]);
             // A rolling refit changes few densities: the logarithm, the costly part
             // of an update, is taken only for those (`ln_density` is always
@@ -181,6 +177,7 @@ impl Binned {
                 *ln_density = d.ln();
             }
         }
+        self.cum[k] = 1.0;
         let mut acc = 0.0f64;
         self.upper_cum[k] = 0.0;
         for (upper, &m) in self.upper_cum[..k].iter_mut().zip(&self.mass).rev() {
@@ -201,6 +198,17 @@ impl Binned {
                 got: probs.len(),
             });
         }
+        // The sum and the sign checks in one pass; a finite total means finite
+        // terms. The errors are looked for in their order only if there is one.
+        let mut total = 0.0;
+        let mut negative = false;
+        for &p in probs {
+            total += p;
+            negative |= p < 0.0;
+        }
+        if total > 0.0 && total.is_finite() && !negative {
+            return Ok(total);
+        }
         all_finite("probs", probs)?;
         if let Some(index) = probs.iter().position(|&p| p < 0.0) {
             return Err(Error::NegativeProbability {
@@ -208,14 +216,10 @@ impl Binned {
                 value: probs[index],
             });
         }
-        let total: f64 = probs.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
-            return Err(Error::InvalidTotal {
-                name: "probs",
-                sum: total,
-            });
-        }
-        Ok(total)
+        Err(Error::InvalidTotal {
+            name: "probs",
+            sum: total,
+        })
     }
 
     /// Moves the edges to `K` equal-width bins on `[low, high]` (the same edges as

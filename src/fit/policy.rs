@@ -65,8 +65,15 @@ pub(crate) fn empirical_body(
     masses: (f64, f64),
     probs: &mut Vec<f64>,
 ) -> Option<(f64, f64)> {
-    let total: f64 = counts.iter().sum();
-    if !(total > 0.0 && total.is_finite()) {
+    // The checks of `BodyEstimator::probabilities_from_counts` in the pass that
+    // sums: a finite total means finite counts.
+    let mut total = 0.0;
+    let mut negative = false;
+    for &c in counts {
+        total += c;
+        negative |= c < 0.0;
+    }
+    if !(total > 0.0 && total.is_finite()) || negative || counts.len() != estimator.bins() {
         return None;
     }
     let (low, high) = estimator.range();
@@ -75,7 +82,7 @@ pub(crate) fn empirical_body(
     let tau_u = upper_point(counts, total, low, high, p_u);
     probs.clear();
     probs.extend_from_slice(counts);
-    estimator.probabilities_from_counts(probs).ok()?;
+    estimator.finish(probs).ok()?;
     align_thresholds(probs, low, high, (tau_l, tau_u), masses);
     Some((tau_l, tau_u))
 }
