@@ -45,7 +45,14 @@ pub struct Binned {
     cum: Vec<f64>,
     upper_cum: Vec<f64>,
     density: Vec<f64>,
+    /// `ln w_k - ln W - ln(e_{k+1} - e_k)` for the weights `w` as given and their
+    /// total `W`, from the two caches below.
     ln_density: Vec<f64>,
+    /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
+    /// taken per update (the normalisation is one more).
+    ln_weight: Vec<f64>,
+    /// `ln(e_{k+1} - e_k)`, taken when the edges are set.
+    ln_width: Vec<f64>,
     /// `K / (e_K - e_0)`: the bin index guess for near-uniform grids.
     inv_mean_width: f64,
 }
@@ -116,9 +123,12 @@ impl Binned {
             cum: vec![0.0; k + 1],
             upper_cum: vec![0.0; k + 1],
             density: vec![0.0; k],
-            ln_density: vec![f64::NEG_INFINITY; k],
+            ln_density: vec![0.0; k],
+            ln_weight: vec![0.0; k],
+            ln_width: vec![0.0; k],
             inv_mean_width,
         };
+        binned.set_ln_widths();
         binned.set_probs(&probs)?;
         Ok(binned)
     }
@@ -155,27 +165,39 @@ impl Binned {
     pub fn set_probs(&mut self, probs: &[f64]) -> Result<()> {
         let total = self.check_probs(probs)?;
         let k = self.mass.len();
+        // The logarithms of the weights that changed (all of them the first time).
+        if self.weights.len() == k {
+            for ((ln_w, w), &p) in self.ln_weight.iter_mut().zip(&self.weights).zip(probs) {
+                if p.to_bits() != w.to_bits() {
+                    *ln_w = p.ln();
+                }
+            }
+        } else {
+            for (ln_w, &p) in self.ln_weight.iter_mut().zip(probs) {
+                *ln_w = p.ln();
+            }
+        }
         self.weights.clear();
         self.weights.extend_from_slice(probs);
+        let ln_total = total.ln();
         // One pass for everything summed from the bottom, one from the top.
         let mut acc = 0.0f64;
         let masses = self.mass.iter_mut().zip(&mut self.cum[..k]);
         let densities = self.density.iter_mut().zip(&mut self.ln_density);
+        let logs = self.ln_weight.iter().zip(&self.ln_width);
         let bins = probs.iter().zip(self.edges.windows(2));
-        for (((mass, cum), (density, ln_density)), (&p, e)) in masses.zip(densities).zip(bins) {
+        for ((((mass, cum), (density, ln_density)), (&ln_w, &ln_width)), (&p, e)) in
+            masses.zip(densities).zip(logs).zip(bins)
+        {
             let m = p / total;
             *mass = m;
             // Summation rounding must not leave the cdf past 1 (nor short of it, below).
             *cum = acc.min(1.0);
             acc += m;
-            let d = m / (e[1] - e[0]);
-            // A rolling refit changes few densities: the logarithm, the costly part
-            // of an update, is taken only for those (`ln_density` is always
-            // `density.ln()`).
-            if d.to_bits() != density.to_bits() {
-                *density = d;
-                *ln_density = d.ln();
-            }
+            *density = m / (e[1] - e[0]);
+            // In logs, so that neither the density's overflow nor its underflow
+            // reaches the log-density.
+            *ln_density = (ln_w - ln_total) - ln_width;
         }
         self.cum[k] = 1.0;
         let mut acc = 0.0f64;
@@ -186,6 +208,13 @@ impl Binned {
         }
         self.upper_cum[0] = 1.0;
         Ok(())
+    }
+
+    /// Fills `ln_width` from the edges.
+    fn set_ln_widths(&mut self) {
+        for (ln_width, e) in self.ln_width.iter_mut().zip(self.edges.windows(2)) {
+            *ln_width = (e[1] - e[0]).ln();
+        }
     }
 
     /// The total of `probs` if they can replace this distribution's probabilities.
@@ -254,6 +283,7 @@ impl Binned {
             *e = edge(i);
         }
         self.inv_mean_width = inv_mean_width;
+        self.set_ln_widths();
         self.set_probs(probs)
     }
 
