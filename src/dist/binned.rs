@@ -51,8 +51,9 @@ pub struct Binned {
     /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
     /// taken per update (the normalisation is one more).
     ln_weight: Vec<f64>,
-    /// `ln(e_{k+1} - e_k)`, taken when the edges are set.
-    ln_width: Vec<f64>,
+    /// `(w, 1/w, ln w)` for the width `w = e_{k+1} - e_k`, taken when the edges are
+    /// set.
+    width_terms: Vec<(f64, f64, f64)>,
     /// `K / (e_K - e_0)`: the bin index guess for near-uniform grids.
     inv_mean_width: f64,
 }
@@ -125,10 +126,10 @@ impl Binned {
             density: vec![0.0; k],
             ln_density: vec![0.0; k],
             ln_weight: vec![0.0; k],
-            ln_width: vec![0.0; k],
+            width_terms: vec![(0.0, 0.0, 0.0); k],
             inv_mean_width,
         };
-        binned.set_ln_widths();
+        binned.set_width_terms();
         binned.set_probs(&probs)?;
         Ok(binned)
     }
@@ -165,39 +166,44 @@ impl Binned {
     pub fn set_probs(&mut self, probs: &[f64]) -> Result<()> {
         let total = self.check_probs(probs)?;
         let k = self.mass.len();
-        // The logarithms of the weights that changed (all of them the first time).
-        if self.weights.len() == k {
-            for ((ln_w, w), &p) in self.ln_weight.iter_mut().zip(&self.weights).zip(probs) {
-                if p.to_bits() != w.to_bits() {
-                    *ln_w = p.ln();
-                }
-            }
-        } else {
-            for (ln_w, &p) in self.ln_weight.iter_mut().zip(probs) {
-                *ln_w = p.ln();
-            }
+        if self.weights.len() != k {
+            // No previous weights: every logarithm is taken (NaN equals no weight).
+            self.weights.clear();
+            self.weights.resize(k, f64::NAN);
         }
-        self.weights.clear();
-        self.weights.extend_from_slice(probs);
-        let ln_total = total.ln();
-        // One pass for everything summed from the bottom, one from the top.
+        let (inv_total, ln_total) = (1.0 / total, total.ln());
+        // One pass for everything summed from the bottom, one from the top; products
+        // with the inverses rather than divisions, which would dominate the pass.
+        let (mass, cum, density) = (
+            &mut self.mass[..k],
+            &mut self.cum[..k],
+            &mut self.density[..k],
+        );
+        let (ln_density, ln_weight) = (&mut self.ln_density[..k], &mut self.ln_weight[..k]);
+        let (weights, widths) = (&mut self.weights[..k], &self.width_terms[..k]);
         let mut acc = 0.0f64;
-        let masses = self.mass.iter_mut().zip(&mut self.cum[..k]);
-        let densities = self.density.iter_mut().zip(&mut self.ln_density);
-        let logs = self.ln_weight.iter().zip(&self.ln_width);
-        let bins = probs.iter().zip(self.edges.windows(2));
-        for ((((mass, cum), (density, ln_density)), (&ln_w, &ln_width)), (&p, e)) in
-            masses.zip(densities).zip(logs).zip(bins)
-        {
-            let m = p / total;
-            *mass = m;
+        for i in 0..k {
+            let p = probs[i];
+            let m = p * inv_total;
+            mass[i] = m;
             // Summation rounding must not leave the cdf past 1 (nor short of it, below).
-            *cum = acc.min(1.0);
+            cum[i] = acc.min(1.0);
             acc += m;
-            *density = m / (e[1] - e[0]);
+            let (width, inv_width, ln_width) = widths[i];
+            // (A subnormal width has no finite inverse.)
+            density[i] = if inv_width.is_finite() {
+                m * inv_width
+            } else {
+                m / width
+            };
+            // A rolling refit changes few weights: only their logarithms are taken.
+            if p.to_bits() != weights[i].to_bits() {
+                weights[i] = p;
+                ln_weight[i] = p.ln();
+            }
             // In logs, so that neither the density's overflow nor its underflow
             // reaches the log-density.
-            *ln_density = (ln_w - ln_total) - ln_width;
+            ln_density[i] = (ln_weight[i] - ln_total) - ln_width;
         }
         self.cum[k] = 1.0;
         let mut acc = 0.0f64;
@@ -210,10 +216,11 @@ impl Binned {
         Ok(())
     }
 
-    /// Fills `ln_width` from the edges.
-    fn set_ln_widths(&mut self) {
-        for (ln_width, e) in self.ln_width.iter_mut().zip(self.edges.windows(2)) {
-            *ln_width = (e[1] - e[0]).ln();
+    /// Fills `width_terms` from the edges.
+    fn set_width_terms(&mut self) {
+        for (terms, e) in self.width_terms.iter_mut().zip(self.edges.windows(2)) {
+            let width = e[1] - e[0];
+            *terms = (width, 1.0 / width, width.ln());
         }
     }
 
@@ -283,7 +290,7 @@ impl Binned {
             *e = edge(i);
         }
         self.inv_mean_width = inv_mean_width;
-        self.set_ln_widths();
+        self.set_width_terms();
         self.set_probs(probs)
     }
 
