@@ -51,9 +51,12 @@ pub struct Binned {
     /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
     /// taken per update (the normalisation is one more).
     ln_weight: Vec<f64>,
-    /// `(w, 1/w, ln w)` for the width `w = e_{k+1} - e_k`, taken when the edges are
+    /// `1/w` and `ln w` for the width `w = e_{k+1} - e_k`, taken when the edges are
     /// set.
-    width_terms: Vec<(f64, f64, f64)>,
+    inv_width: Vec<f64>,
+    ln_width: Vec<f64>,
+    /// Every `1/w` is finite (a subnormal width has no finite inverse).
+    inverses_finite: bool,
     /// `K / (e_K - e_0)`: the bin index guess for near-uniform grids.
     inv_mean_width: f64,
 }
@@ -126,10 +129,12 @@ impl Binned {
             density: vec![0.0; k],
             ln_density: vec![0.0; k],
             ln_weight: vec![0.0; k],
-            width_terms: vec![(0.0, 0.0, 0.0); k],
+            inv_width: vec![0.0; k],
+            ln_width: vec![0.0; k],
+            inverses_finite: true,
             inv_mean_width,
         };
-        binned.set_width_terms();
+        binned.set_widths();
         binned.set_probs(&probs)?;
         Ok(binned)
     }
@@ -171,39 +176,37 @@ impl Binned {
             self.weights.clear();
             self.weights.resize(k, f64::NAN);
         }
-        let (inv_total, ln_total) = (1.0 / total, total.ln());
-        // One pass for everything summed from the bottom, one from the top; products
-        // with the inverses rather than divisions, which would dominate the pass.
-        let (mass, cum, density) = (
-            &mut self.mass[..k],
-            &mut self.cum[..k],
-            &mut self.density[..k],
-        );
-        let (ln_density, ln_weight) = (&mut self.ln_density[..k], &mut self.ln_weight[..k]);
-        let (weights, widths) = (&mut self.weights[..k], &self.width_terms[..k]);
-        let mut acc = 0.0f64;
-        for i in 0..k {
-            let p = probs[i];
-            let m = p * inv_total;
-            mass[i] = m;
-            // Summation rounding must not leave the cdf past 1 (nor short of it, below).
-            cum[i] = acc.min(1.0);
-            acc += m;
-            let (width, inv_width, ln_width) = widths[i];
-            // (A subnormal width has no finite inverse.)
-            density[i] = if inv_width.is_finite() {
-                m * inv_width
-            } else {
-                m / width
-            };
-            // A rolling refit changes few weights: only their logarithms are taken.
-            if p.to_bits() != weights[i].to_bits() {
-                weights[i] = p;
-                ln_weight[i] = p.ln();
+        // A rolling refit changes few weights: only their logarithms are taken.
+        for ((ln_w, w), &p) in self.ln_weight.iter_mut().zip(&mut self.weights).zip(probs) {
+            if p.to_bits() != w.to_bits() {
+                *w = p;
+                *ln_w = p.ln();
             }
-            // In logs, so that neither the density's overflow nor its underflow
-            // reaches the log-density.
-            ln_density[i] = (ln_weight[i] - ln_total) - ln_width;
+        }
+        let (inv_total, ln_total) = (1.0 / total, total.ln());
+        // Products with the inverses rather than divisions, which would dominate, in
+        // a pass without branches (it vectorises); the log-density from the logs, so
+        // that neither the density's overflow nor its underflow reaches it.
+        let (mass, density) = (&mut self.mass[..k], &mut self.density[..k]);
+        let (ln_density, ln_weight) = (&mut self.ln_density[..k], &self.ln_weight[..k]);
+        let (inv_width, ln_width) = (&self.inv_width[..k], &self.ln_width[..k]);
+        let probs = &probs[..k];
+        for i in 0..k {
+            let m = probs[i] * inv_total;
+            mass[i] = m;
+            density[i] = m * inv_width[i];
+            ln_density[i] = (ln_weight[i] - ln_total) - ln_width[i];
+        }
+        if !self.inverses_finite {
+            for ((d, &m), e) in density.iter_mut().zip(&*mass).zip(self.edges.windows(2)) {
+                *d = m / (e[1] - e[0]);
+            }
+        }
+        let mut acc = 0.0f64;
+        for (c, &m) in self.cum[..k].iter_mut().zip(&self.mass) {
+            // Summation rounding must not leave the cdf past 1 (nor short of it, below).
+            *c = acc.min(1.0);
+            acc += m;
         }
         self.cum[k] = 1.0;
         let mut acc = 0.0f64;
@@ -216,12 +219,14 @@ impl Binned {
         Ok(())
     }
 
-    /// Fills `width_terms` from the edges.
-    fn set_width_terms(&mut self) {
-        for (terms, e) in self.width_terms.iter_mut().zip(self.edges.windows(2)) {
+    /// Fills the widths' inverses and logarithms from the edges.
+    fn set_widths(&mut self) {
+        let terms = self.inv_width.iter_mut().zip(&mut self.ln_width);
+        for ((inv, ln), e) in terms.zip(self.edges.windows(2)) {
             let width = e[1] - e[0];
-            *terms = (width, 1.0 / width, width.ln());
+            (*inv, *ln) = (1.0 / width, width.ln());
         }
+        self.inverses_finite = self.inv_width.iter().all(|v| v.is_finite());
     }
 
     /// The total of `probs` if they can replace this distribution's probabilities.
@@ -290,7 +295,7 @@ impl Binned {
             *e = edge(i);
         }
         self.inv_mean_width = inv_mean_width;
-        self.set_width_terms();
+        self.set_widths();
         self.set_probs(probs)
     }
 
