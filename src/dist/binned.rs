@@ -46,7 +46,7 @@ pub struct Binned {
     upper_cum: Vec<f64>,
     density: Vec<f64>,
     /// `ln w_k - ln W - ln(e_{k+1} - e_k)` for the weights `w` as given and their
-    /// total `W`, from the two caches below.
+    /// total `W`, from `ln_weight` and `ln_width`.
     ln_density: Vec<f64>,
     /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
     /// taken per update (the normalisation is one more).
