@@ -45,7 +45,18 @@ pub struct Binned {
     cum: Vec<f64>,
     upper_cum: Vec<f64>,
     density: Vec<f64>,
+    /// `ln w_k - ln W - ln(e_{k+1} - e_k)` for the weights `w` as given and their
+    /// total `W`, from `ln_weight` and `ln_width`.
     ln_density: Vec<f64>,
+    /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
+    /// taken per update (the normalisation is one more).
+    ln_weight: Vec<f64>,
+    /// `1/w` and `ln w` for the width `w = e_{k+1} - e_k`, taken when the edges are
+    /// set.
+    inv_width: Vec<f64>,
+    ln_width: Vec<f64>,
+    /// Every `1/w` is finite (a subnormal width has no finite inverse).
+    inverses_finite: bool,
     /// `K / (e_K - e_0)`: the bin index guess for near-uniform grids.
     inv_mean_width: f64,
 }
@@ -117,8 +128,13 @@ impl Binned {
             upper_cum: vec![0.0; k + 1],
             density: vec![0.0; k],
             ln_density: vec![0.0; k],
+            ln_weight: vec![0.0; k],
+            inv_width: vec![0.0; k],
+            ln_width: vec![0.0; k],
+            inverses_finite: true,
             inv_mean_width,
         };
+        binned.set_widths();
         binned.set_probs(&probs)?;
         Ok(binned)
     }
@@ -155,31 +171,62 @@ impl Binned {
     pub fn set_probs(&mut self, probs: &[f64]) -> Result<()> {
         let total = self.check_probs(probs)?;
         let k = self.mass.len();
-        self.weights.clear();
-        self.weights.extend_from_slice(probs);
-        let mut acc = 0.0;
-        for (i, &p) in probs.iter().enumerate() {
-            let m = p / total;
-            let width = self.edges[i + 1] - self.edges[i];
-            self.mass[i] = m;
-            self.cum[i] = acc;
+        if self.weights.len() != k {
+            // No previous weights: every logarithm is taken (NaN equals no weight).
+            self.weights.clear();
+            self.weights.resize(k, f64::NAN);
+        }
+        // A rolling refit changes few weights: only their logarithms are taken.
+        for ((ln_w, w), &p) in self.ln_weight.iter_mut().zip(&mut self.weights).zip(probs) {
+            if p.to_bits() != w.to_bits() {
+                *w = p;
+                *ln_w = p.ln();
+            }
+        }
+        let (inv_total, ln_total) = (1.0 / total, total.ln());
+        // Products with the inverses rather than divisions, which would dominate, in
+        // a pass without branches (it vectorises); the log-density from the logs, so
+        // that neither the density's overflow nor its underflow reaches it.
+        let (mass, density) = (&mut self.mass[..k], &mut self.density[..k]);
+        let (ln_density, ln_weight) = (&mut self.ln_density[..k], &self.ln_weight[..k]);
+        let (inv_width, ln_width) = (&self.inv_width[..k], &self.ln_width[..k]);
+        let probs = &probs[..k];
+        for i in 0..k {
+            let m = probs[i] * inv_total;
+            mass[i] = m;
+            density[i] = m * inv_width[i];
+            ln_density[i] = (ln_weight[i] - ln_total) - ln_width[i];
+        }
+        if !self.inverses_finite {
+            for ((d, &m), e) in density.iter_mut().zip(&*mass).zip(self.edges.windows(2)) {
+                *d = m / (e[1] - e[0]);
+            }
+        }
+        let mut acc = 0.0f64;
+        for (c, &m) in self.cum[..k].iter_mut().zip(&self.mass) {
+            // Summation rounding must not leave the cdf past 1 (nor short of it, below).
+            *c = acc.min(1.0);
             acc += m;
-            self.density[i] = m / width;
-            self.ln_density[i] = self.density[i].ln();
         }
-        // Summation rounding must not leave the cdf short of 1 (or past it).
         self.cum[k] = 1.0;
-        for i in 1..k {
-            self.cum[i] = self.cum[i].min(1.0);
-        }
-        let mut acc = 0.0;
+        let mut acc = 0.0f64;
         self.upper_cum[k] = 0.0;
-        for i in (0..k).rev() {
-            acc += self.mass[i];
-            self.upper_cum[i] = acc.min(1.0);
+        for (upper, &m) in self.upper_cum[..k].iter_mut().zip(&self.mass).rev() {
+            acc += m;
+            *upper = acc.min(1.0);
         }
         self.upper_cum[0] = 1.0;
         Ok(())
+    }
+
+    /// Fills the widths' inverses and logarithms from the edges.
+    fn set_widths(&mut self) {
+        let terms = self.inv_width.iter_mut().zip(&mut self.ln_width);
+        for ((inv, ln), e) in terms.zip(self.edges.windows(2)) {
+            let width = e[1] - e[0];
+            (*inv, *ln) = (1.0 / width, width.ln());
+        }
+        self.inverses_finite = self.inv_width.iter().all(|v| v.is_finite());
     }
 
     /// The total of `probs` if they can replace this distribution's probabilities.
@@ -192,6 +239,17 @@ impl Binned {
                 got: probs.len(),
             });
         }
+        // The sum and the sign checks in one pass; a finite total means finite
+        // terms. The errors are looked for in their order only if there is one.
+        let mut total = 0.0;
+        let mut negative = false;
+        for &p in probs {
+            total += p;
+            negative |= p < 0.0;
+        }
+        if total > 0.0 && total.is_finite() && !negative {
+            return Ok(total);
+        }
         all_finite("probs", probs)?;
         if let Some(index) = probs.iter().position(|&p| p < 0.0) {
             return Err(Error::NegativeProbability {
@@ -199,14 +257,10 @@ impl Binned {
                 value: probs[index],
             });
         }
-        let total: f64 = probs.iter().sum();
-        if !(total > 0.0 && total.is_finite()) {
-            return Err(Error::InvalidTotal {
-                name: "probs",
-                sum: total,
-            });
-        }
-        Ok(total)
+        Err(Error::InvalidTotal {
+            name: "probs",
+            sum: total,
+        })
     }
 
     /// Moves the edges to `K` equal-width bins on `[low, high]` (the same edges as
@@ -241,6 +295,7 @@ impl Binned {
             *e = edge(i);
         }
         self.inv_mean_width = inv_mean_width;
+        self.set_widths();
         self.set_probs(probs)
     }
 

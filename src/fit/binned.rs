@@ -330,6 +330,16 @@ impl BodyEstimator {
 
     /// Smoothing, pseudo-count and normalisation of raw counts in `out`.
     pub(crate) fn finish(&self, out: &mut [f64]) -> Result<()> {
+        let inv = 1.0 / self.smooth_and_pad(out)?;
+        for p in out.iter_mut() {
+            *p *= inv;
+        }
+        Ok(())
+    }
+
+    /// Smoothing and pseudo-count of raw counts in `out`, left in count units;
+    /// returns their (positive, finite) total.
+    pub(crate) fn smooth_and_pad(&self, out: &mut [f64]) -> Result<f64> {
         let taps = self.smoothing.taps();
         if taps.len() > 1 {
             smooth_in_place(out, taps);
@@ -346,11 +356,7 @@ impl BodyEstimator {
                 sum: total,
             });
         }
-        let inv = 1.0 / total;
-        for p in out.iter_mut() {
-            *p *= inv;
-        }
-        Ok(())
+        Ok(total)
     }
 
     /// The fitted body as a [`Binned`] distribution (allocates the distribution).

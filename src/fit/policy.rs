@@ -57,16 +57,24 @@ pub(crate) fn central_grid(
 /// The body of [`Thresholds::Empirical`](super::Thresholds::Empirical) from raw
 /// (weighted) bin counts on the estimator's grid: returns the thresholds (the
 /// counts' quantiles at the tail masses, interpolated within their bins) and writes
-/// the body probabilities, aligned on them, into `probs`; `None` if the counts hold
-/// no weight or the estimator rejects them.
+/// the body's weights, aligned on them, into `probs` in count units (the
+/// distribution normalises them); `None` if the counts hold no weight or the
+/// estimator rejects them.
 pub(crate) fn empirical_body(
     estimator: &BodyEstimator,
     counts: &[f64],
     masses: (f64, f64),
     probs: &mut Vec<f64>,
 ) -> Option<(f64, f64)> {
-    let total: f64 = counts.iter().sum();
-    if !(total > 0.0 && total.is_finite()) {
+    // The checks of `BodyEstimator::probabilities_from_counts` in the pass that
+    // sums: a finite total means finite counts.
+    let mut total = 0.0;
+    let mut negative = false;
+    for &c in counts {
+        total += c;
+        negative |= c < 0.0;
+    }
+    if !(total > 0.0 && total.is_finite()) || negative || counts.len() != estimator.bins() {
         return None;
     }
     let (low, high) = estimator.range();
@@ -75,12 +83,17 @@ pub(crate) fn empirical_body(
     let tau_u = upper_point(counts, total, low, high, p_u);
     probs.clear();
     probs.extend_from_slice(counts);
-    estimator.probabilities_from_counts(probs).ok()?;
+    // Left in count units (the alignment is homogeneous; the distribution
+    // normalises): with equal weights the counts and their sums are exact, so that a
+    // refit changes only the bins whose counts changed, and the body's update takes
+    // the logarithm of only those densities.
+    estimator.smooth_and_pad(probs).ok()?;
     align_thresholds(probs, low, high, (tau_l, tau_u), masses);
     Some((tau_l, tau_u))
 }
 
-/// Rescales the (normalised) body probabilities beyond the thresholds' bins so that
+/// Rescales the body weights (normalised or not: the conditions below are
+/// homogeneous) beyond the thresholds' bins so that
 /// the body's quantiles at `p_l` and `1 - p_u` are exactly `τ_l` and `τ_u`, keeping
 /// the bins between them as they are. With `a` and `b` the new masses below bin
 /// `k_l` and above bin `k_u`, `I` the mass of bins `k_l..=k_u`, `f_l` the fraction of
