@@ -76,7 +76,10 @@ pub(super) struct Ar {
     /// IRLS normal equations, `(lags + 1)^2` and `lags + 1` (scratch).
     gram: Vec<f64>,
     rhs: Vec<f64>,
-    row: Vec<f64>,
+    /// The history in time order, centred and scaled, read once per refit instead
+    /// of through the ring at every iteration (scratch; it grows with the history
+    /// and then allocates no more).
+    ordered: Vec<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,7 +151,7 @@ impl TryFrom<ArRepr> for Ar {
             since_fit: r.since_fit,
             gram: vec![0.0; (p + 1) * (p + 1)],
             rhs: vec![0.0; p + 1],
-            row: vec![0.0; p + 1],
+            ordered: Vec::new(),
         })
     }
 }
@@ -203,7 +206,7 @@ impl Ar {
             since_fit: 0,
             gram: vec![0.0; (p + 1) * (p + 1)],
             rhs: vec![0.0; p + 1],
-            row: vec![0.0; p + 1],
+            ordered: Vec::new(),
         };
         // Least squares first (all weights 1 via an infinite clip), then Huber.
         ar.fit(f64::INFINITY, tuning, 1);
@@ -328,37 +331,36 @@ impl Ar {
         let mut phi_buf = [0.0; MAX_LAGS];
         let phi = &mut phi_buf[..p];
         phi.copy_from_slice(&self.phi);
+        let mut z = std::mem::take(&mut self.ordered);
+        z.clear();
+        let (older, newer) = if n < self.capacity {
+            (&self.history[..n], &self.history[..0])
+        } else {
+            let (a, b) = self.history.split_at(self.start);
+            (b, a)
+        };
+        z.extend(
+            older
+                .iter()
+                .chain(newer)
+                .map(|&v| saturate(v - centre) * inv),
+        );
         for _ in 0..iterations {
             self.gram.fill(0.0);
             self.rhs.fill(0.0);
-            for t in p..n {
-                // Saturated as the spread is, so that no deviation overflows.
-                let y = saturate(self.at(t) - centre) * inv;
-                self.row[0] = 1.0;
-                for i in 0..p {
-                    self.row[i + 1] = saturate(self.at(t - 1 - i) - centre) * inv;
-                }
-                let fitted = c + phi
-                    .iter()
-                    .zip(&self.row[1..])
-                    .map(|(a, b)| a * b)
-                    .sum::<f64>();
-                let e = (y - fitted).abs();
-                let w = if e > threshold { threshold / e } else { 1.0 };
-                for a in 0..=p {
-                    let wa = w * self.row[a];
-                    self.rhs[a] += wa * y;
-                    for b in 0..=a {
-                        self.gram[a * (p + 1) + b] += wa * self.row[b];
-                    }
-                }
+            match p {
+                1 => normal_equations::<1>(&z, c, phi, threshold, &mut self.gram, &mut self.rhs),
+                2 => normal_equations::<2>(&z, c, phi, threshold, &mut self.gram, &mut self.rhs),
+                _ => normal_equations_any(&z, c, phi, threshold, &mut self.gram, &mut self.rhs),
             }
             if !solve_spd(&mut self.gram, &mut self.rhs, p + 1) {
+                self.ordered = z;
                 return;
             }
             c = self.rhs[0];
             phi.copy_from_slice(&self.rhs[1..]);
         }
+        self.ordered = z;
         if !(c.is_finite() && phi.iter().all(|x| x.is_finite())) {
             return;
         }
@@ -366,6 +368,80 @@ impl Ar {
         self.phi.copy_from_slice(phi);
         self.centre = centre;
         self.intercept = saturate(c * spread);
+    }
+}
+
+/// Adds the weighted rows of the lagged regression on `z` to the lower triangle of
+/// `gram` and to `rhs`, for `P` lags known at compile time.
+fn normal_equations<const P: usize>(
+    z: &[f64],
+    c: f64,
+    phi: &[f64],
+    threshold: f64,
+    gram: &mut [f64],
+    rhs: &mut [f64],
+) {
+    let phi: [f64; P] = phi.try_into().expect("P lags");
+    let mut g = [[0.0; 3]; 3];
+    let mut r = [0.0; 3];
+    for i in 0..=P {
+        r[i] = rhs[i];
+        for j in 0..=i {
+            g[i][j] = gram[i * (P + 1) + j];
+        }
+    }
+    for w in z.windows(P + 1) {
+        let y = w[P];
+        let mut row = [1.0; 3];
+        for i in 0..P {
+            row[i + 1] = w[P - 1 - i];
+        }
+        let fitted = c + phi.iter().zip(&row[1..=P]).map(|(a, b)| a * b).sum::<f64>();
+        let e = (y - fitted).abs();
+        let wt = if e > threshold { threshold / e } else { 1.0 };
+        for a in 0..=P {
+            let wa = wt * row[a];
+            r[a] += wa * y;
+            for b in 0..=a {
+                g[a][b] += wa * row[b];
+            }
+        }
+    }
+    for i in 0..=P {
+        rhs[i] = r[i];
+        for j in 0..=i {
+            gram[i * (P + 1) + j] = g[i][j];
+        }
+    }
+}
+
+fn normal_equations_any(
+    z: &[f64],
+    c: f64,
+    phi: &[f64],
+    threshold: f64,
+    gram: &mut [f64],
+    rhs: &mut [f64],
+) {
+    let p = phi.len();
+    let mut row = [0.0; MAX_LAGS + 1];
+    let row = &mut row[..=p];
+    for t in p..z.len() {
+        let y = z[t];
+        row[0] = 1.0;
+        for i in 0..p {
+            row[i + 1] = z[t - 1 - i];
+        }
+        let fitted = c + phi.iter().zip(&row[1..]).map(|(a, b)| a * b).sum::<f64>();
+        let e = (y - fitted).abs();
+        let w = if e > threshold { threshold / e } else { 1.0 };
+        for a in 0..=p {
+            let wa = w * row[a];
+            rhs[a] += wa * y;
+            for b in 0..=a {
+                gram[a * (p + 1) + b] += wa * row[b];
+            }
+        }
     }
 }
 
@@ -417,6 +493,22 @@ pub(super) fn solve_spd(a: &mut [f64], b: &mut [f64], k: usize) -> bool {
 /// average growth of the homogeneous recursion over many steps (this also works for a
 /// complex pair of dominant roots, where the norm oscillates).
 fn spectral_radius(phi: &[f64]) -> f64 {
+    // One or two lags: the roots of z^2 - φ1 z - φ2 in closed form.
+    match *phi {
+        [a] => return a.abs(),
+        [a, b] => {
+            let d = a * a + 4.0 * b;
+            let r = if d >= 0.0 {
+                (a.abs() + d.sqrt()) / 2.0
+            } else {
+                (-b).sqrt()
+            };
+            if r.is_finite() {
+                return r;
+            }
+        }
+        _ => {}
+    }
     let p = phi.len();
     let mut state = [0.0; MAX_LAGS];
     let state = &mut state[..p];
