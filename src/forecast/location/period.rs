@@ -46,6 +46,9 @@ const MIN_MULTIPLE_GAIN: f64 = 0.05;
 /// much of the highest autocorrelation is offered (the noise level of equal peaks).
 const MULTIPLE_TIE: f64 = 0.03;
 
+/// Products summed per autocorrelation lag, about: longer data are subsampled.
+const ACF_PRODUCTS: usize = 2048;
+
 /// The seasons found in the data: the shortest clear period and, if one folds the
 /// series clearly better, a multiple of it (a week of hourly data over the day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,22 +111,35 @@ pub(super) fn detect_seasons(data: &[f64], max_period: usize) -> Option<Seasons>
     if !(var > 0.0) {
         return None;
     }
+    // On long histories every `stride`-th product is summed: the estimate keeps
+    // thousands of products per lag and the cost stops growing with the square of
+    // the length (a re-selection on 16,000 values took 0.9 G instructions).
+    let stride = (x.len() / ACF_PRODUCTS).max(1);
+    // Centred, missing values as 0: a pair with a missing value adds nothing.
+    let centred: Vec<f64> = x
+        .iter()
+        .map(|v| if v.is_finite() { v - mean } else { 0.0 })
+        .collect();
     let acf = |lag: usize| -> f64 {
-        let mut s = 0.0;
-        for t in 0..x.len() - lag {
-            let p = (x[t] - mean) * (x[t + lag] - mean);
-            if p.is_finite() {
-                s += p;
-            }
-        }
-        s / (x.len() as f64 * var)
+        let (head, tail) = (&centred[..centred.len() - lag], &centred[lag..]);
+        let s: f64 = if stride == 1 {
+            head.iter().zip(tail).map(|(a, b)| a * b).sum()
+        } else {
+            head.iter()
+                .step_by(stride)
+                .zip(tail.iter().step_by(stride))
+                .map(|(a, b)| a * b)
+                .sum()
+        };
+        s * stride as f64 / (x.len() as f64 * var)
     };
     let lag_cap = x.len() / SEASONAL_WARMUP_PERIODS;
     let max_period = max_period.min(lag_cap.saturating_sub(1));
     if max_period < 2 {
         return None;
     }
-    let values: Vec<f64> = (0..=lag_cap).map(acf).collect();
+    // Lags up to one past the longest period are all that is read.
+    let values: Vec<f64> = (0..=max_period + 1).map(acf).collect();
     let mut running_min = f64::INFINITY;
     let mut peaks = Vec::new();
     for lag in 1..=max_period {
