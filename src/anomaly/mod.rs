@@ -386,8 +386,9 @@ impl Verdict {
 ///   continuous forecast cannot put mass on a point; without this an ordinary zero
 ///   can look impossibly low.
 /// * **at a resolution**: never below the p-value of a normal law whose standard
-///   deviation is a millionth of the values' own mean absolute deviation
-///   (exponentially weighted, half-life one window). On a series without noise the
+///   deviation is a millionth of the forecast locations' mean absolute deviation
+///   (exponentially weighted, half-life one window; the locations, not the values,
+///   so that heavy-tailed spikes do not widen it). On a series without noise the
 ///   residual law collapses to the location model's rounding errors, and a change
 ///   in those is not an anomaly (a clean sine: 29 alarms in 4,032 points before,
 ///   none after); on data with noise the floor lies deep inside the body.
@@ -490,7 +491,7 @@ pub struct AnomalyDetector {
     /// The recent share of excluded observations (see *Lock-out*).
     #[serde(default)]
     excluded_share: f64,
-    /// The values' running spread, for the resolution floor (see *p-values*).
+    /// The locations' running spread, for the resolution floor (see *p-values*).
     #[serde(default)]
     resolution: Resolution,
     /// Excluded observations that may still enter the window at the exclusion cut
@@ -689,9 +690,6 @@ impl AnomalyDetector {
             Err(_) => {
                 self.forecaster.observe(y)?;
                 self.atoms.record(y);
-                if y.is_finite() {
-                    self.resolution.record(y, self.window_weight());
-                }
                 return Ok(Verdict::unscored(true, y.is_nan(), f64::NAN));
             }
         };
@@ -747,7 +745,7 @@ impl AnomalyDetector {
         let ln_p = ln_p.max(self.resolution.ln_floor(r, self.config.side));
         let near_side = if upper { Side::Upper } else { Side::Lower };
         let ln_near = ln_near.max(self.resolution.ln_floor(r, near_side));
-        self.resolution.record(y, self.window_weight());
+        self.resolution.record(location, self.window_weight());
         // A frequent exact value gets its mid-p-value (see atoms).
         let share = self.atoms.share_then_record(y);
         let (ln_p, ln_near) = if share >= atoms::MIN_SHARE {

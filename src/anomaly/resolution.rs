@@ -1,16 +1,19 @@
 //! The resolution below which a forecast error is not evidence: a millionth of the
-//! series' own spread.
+//! spread of the series' forecast locations.
 //!
 //! On a series without noise (a clean sine, a synthetic test pattern) the residual
 //! law collapses to the size of the location model's rounding and refitting errors,
 //! and a change in those (an autoregression refitted on a slightly different window)
 //! is then "impossible": a noise-free sine gave 29 alarms in 4,000 points with
 //! p-values near 1e-6. Deviations smaller than [`RESOLUTION`] times the typical
-//! deviation of the values themselves (exponentially weighted, half-life one
+//! deviation of the forecast locations (exponentially weighted, half-life one
 //! window) are below any measurement's precision, so the p-value of a residual `r`
 //! is never below that of a normal law with that standard deviation:
-//! `p = max(p_forecast, p_normal(r))`. On data with noise the floor is far inside the
-//! body, where the forecast's own p-value is already near 1: nothing changes.
+//! `p = max(p_forecast, p_normal(r))`. The locations are robust to spikes, the
+//! values are not: on a stream of Lomax spikes with an infinite mean the values'
+//! deviation grows without bound and would hide the spikes. On data with noise the
+//! floor is far inside the body, where the forecast's own p-value is already near 1:
+//! nothing changes.
 
 use serde::{Deserialize, Serialize};
 use statrs::function::erf::erfc;
@@ -25,7 +28,7 @@ pub(crate) const RESOLUTION: f64 = 1e-6;
 /// the floor is not computed.
 const REACH: f64 = 40.0;
 
-/// Exponentially weighted mean and mean absolute deviation of the observations.
+/// Exponentially weighted mean and mean absolute deviation of the forecast locations.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Resolution {
     mean: f64,
@@ -45,16 +48,16 @@ impl Resolution {
         Ok(())
     }
 
-    /// Takes a finite observation; `weight` is the exponential weight of the newest.
+    /// Takes a finite location; `weight` is the exponential weight of the newest.
     #[inline]
-    pub(crate) fn record(&mut self, y: f64, weight: f64) {
+    pub(crate) fn record(&mut self, location: f64, weight: f64) {
         if self.seen == 0 {
-            self.mean = y;
+            self.mean = location;
         }
         self.seen = self.seen.saturating_add(1);
-        let deviation = (y - self.mean).abs();
+        let deviation = (location - self.mean).abs();
         // Both stay finite: a step that would overflow is skipped.
-        let mean = self.mean + weight * (y - self.mean);
+        let mean = self.mean + weight * (location - self.mean);
         let spread = self.deviation + weight * (deviation - self.deviation);
         if mean.is_finite() && spread.is_finite() {
             self.mean = mean;
