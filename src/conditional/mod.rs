@@ -561,7 +561,7 @@ impl ConditionalSbp {
             .unwrap_or_else(|_| unreachable!("validated mass"));
         Predictor {
             model: self,
-            scratch: RowScratch::new(&self.frame),
+            scratch: RowScratch::new(&self.frame, &self.theta),
             dist: SplicedBinnedPareto::new(body, lower, upper)
                 .unwrap_or_else(|_| unreachable!("valid parts")),
         }
