@@ -233,13 +233,9 @@ fn check_xy(x: ArrayView2<'_, f64>, y: Option<ArrayView1<'_, f64>>, d: usize) ->
             got: x.ncols(),
         });
     }
-    for (index, row) in x.rows().into_iter().enumerate() {
-        if let Some(&value) = row.iter().find(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteValue {
-                name: "x row",
-                index,
-                value,
-            });
+    for (row, values) in x.rows().into_iter().enumerate() {
+        if let Some((column, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteFeature { row, column, value });
         }
     }
     if let Some(y) = y
@@ -383,10 +379,12 @@ impl ConditionalSbp {
     /// The errors of [`ConditionalSbpConfig::validate`];
     /// [`Error::LengthMismatch`] if `y` and `x` differ in rows;
     /// [`Error::InvalidCount`] for `x` without columns;
-    /// [`Error::NonFiniteValue`] naming the row of `x` (`"x row"`) or the index of `y`
-    /// holding NaN or ±∞; [`Error::ValueOutOfRange`] naming a constant column
-    /// (`"x column"`); [`Error::ConstantData`] for constant `y`;
-    /// [`Error::TooFewObservations`] for fewer rows than parameters;
+    /// [`Error::NonFiniteFeature`] naming the row and column of `x` holding NaN or
+    /// ±∞, [`Error::NonFiniteValue`] naming the index of `y` holding one;
+    /// [`Error::TooFewObservations`] for fewer rows than parameters
+    /// ([`parameter_count`](Self::parameter_count));
+    /// [`Error::ConstantFeature`] naming a constant column of `x`;
+    /// [`Error::ConstantData`] for constant `y`;
     /// [`Error::NotConverged`] when L-BFGS stops before its tolerance (unless
     /// allowed) or its line search fails.
     pub fn fit(
@@ -405,6 +403,15 @@ impl ConditionalSbp {
         }
         check_xy(x, Some(y), d)?;
         let n = x.nrows();
+        // Before the standardisation, which needs rows to tell a constant column.
+        let needed = Self::parameter_count(d, config);
+        if n < needed {
+            return Err(Error::TooFewObservations {
+                what: "conditional SBP fit (one per parameter)",
+                needed,
+                got: n,
+            });
+        }
         let y: Vec<f64> = y.to_vec();
         // Standardisation.
         let mut x_mean = vec![0.0; d];
@@ -414,11 +421,9 @@ impl ConditionalSbp {
             let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n.max(1) as f64;
             let sd = var.sqrt();
             if !(sd > 1e-12 * mean.abs().max(1.0)) || !sd.is_finite() {
-                return Err(Error::ValueOutOfRange {
-                    name: "x column",
-                    index: j,
+                return Err(Error::ConstantFeature {
+                    column: j,
                     value: col.first().copied().unwrap_or(f64::NAN),
-                    expected: "a column with spread (this one is constant)",
                 });
             }
             x_mean[j] = mean;
@@ -584,8 +589,9 @@ impl ConditionalSbp {
     ///
     /// # Errors
     ///
-    /// As [`predict`](Self::predict) for the rows, [`Error::ProbabilityOutOfRange`]
-    /// for a level outside `[0, 1]`.
+    /// [`Error::LengthMismatch`] if `x` has the wrong number of columns,
+    /// [`Error::NonFiniteFeature`] (row and column) for NaN or ±∞ in it,
+    /// [`Error::ProbabilityOutOfRange`] for a level outside `[0, 1]`.
     pub fn predict_quantiles(&self, x: ArrayView2<'_, f64>, levels: &[f64]) -> Result<Array2<f64>> {
         for &p in levels {
             crate::dist::check_level(p)?;
@@ -639,7 +645,8 @@ impl ConditionalSbp {
     /// # Errors
     ///
     /// [`Error::LengthMismatch`] if `y` and `x` differ in rows or `x` has the wrong
-    /// number of columns; [`Error::NonFiniteValue`] for NaN or ±∞ in either.
+    /// number of columns; [`Error::NonFiniteFeature`] (row and column) for NaN or ±∞
+    /// in `x`, [`Error::NonFiniteValue`] for one in `y`.
     pub fn log_likelihood(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
         check_xy(x, Some(y), self.frame.d())?;
         let data = Data::new(&self.frame, x, &y.to_vec());
