@@ -704,18 +704,27 @@ where
             *part = run_chunk(c, ws);
         }
     } else {
+        // Chunks are handed out one at a time (the calling thread works too), so a
+        // thread slowed down by other work on the machine takes fewer of them.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let next = &next;
+        let work = move |ws: &mut Workspace| {
+            let mut done = Vec::new();
+            loop {
+                let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if c >= chunks {
+                    return done;
+                }
+                done.push((c, run_chunk(c, ws)));
+            }
+        };
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    scope.spawn(move || {
-                        let mut ws = Workspace::new(frame);
-                        (t..chunks)
-                            .step_by(threads)
-                            .map(|c| (c, run_chunk(c, &mut ws)))
-                            .collect::<Vec<_>>()
-                    })
-                })
+            let handles: Vec<_> = (1..threads)
+                .map(|_| scope.spawn(move || work(&mut Workspace::new(frame))))
                 .collect();
+            for (c, part) in work(ws) {
+                parts[c] = part;
+            }
             for handle in handles {
                 let done = handle
                     .join()
@@ -740,7 +749,7 @@ where
 }
 
 /// Rows per chunk of a multi-threaded pass (a multiple of [`BLOCK`]).
-const CHUNK: usize = 32 * BLOCK;
+const CHUNK: usize = 16 * BLOCK;
 
 /// [`blocked_pass`] over rows `first..n`, on one thread.
 #[allow(clippy::too_many_arguments)]
@@ -892,6 +901,25 @@ pub(crate) fn objective(
             *g += l2 / n * t;
         }
     }
+    -ll / n + 0.5 * l2 / n * penalty
+}
+
+/// The value of [`objective`] with [`Kind::Joint`] from the log-likelihood `ll` of
+/// `n` rows (no pass over the data).
+pub(crate) fn joint_objective_value(
+    frame: &Frame,
+    theta: &[f64],
+    n: usize,
+    l2: f64,
+    ll: f64,
+) -> f64 {
+    let n = n as f64;
+    let penalty: f64 = theta
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| frame.penalised(i))
+        .map(|(_, t)| t * t)
+        .sum();
     -ll / n + 0.5 * l2 / n * penalty
 }
 

@@ -55,7 +55,7 @@
 //! histogram likelihood's curvature is about `π̄_k` there, which spans orders of
 //! magnitude between busy and rare bins), and from 40,000 rows on it starts from a
 //! loose fit on a subsample of 10,000 rows drawn with the configured seed (its L2
-//! penalty scaled to the same prior). Passes over more than 8,192 rows are split into
+//! penalty scaled to the same prior). Passes over more than 4,096 rows are split into
 //! chunks evaluated on scoped threads and added in chunk order, so the result does not
 //! depend on the number of threads.
 //!
@@ -347,13 +347,13 @@ fn minimise(
     if theta.iter().any(|t| !t.is_finite()) {
         return Err(not_converged(iterations));
     }
-    let mut grad = vec![0.0; theta.len()];
-    let eval = &problem
+    // The best point is usually the last one evaluated: `evaluate` then answers from
+    // its cache instead of another pass over the data.
+    let (_, grad) = problem
         .problem
         .as_ref()
         .ok_or_else(|| not_converged(iterations))?
-        .eval;
-    eval(&theta, &mut grad);
+        .evaluate(&theta);
     let gradient_norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
     let converged = match &reason {
         Some(TerminationReason::SolverConverged) => true,
@@ -1192,17 +1192,8 @@ fn run(
         .map(|(s, name)| format!("{name}: {} ({} iterations)", s.termination, s.iterations))
         .collect::<Vec<_>>()
         .join("; ");
-    let mut grad = vec![0.0; theta.len()];
-    let objective = engine::objective(
-        &frame,
-        &theta,
-        &data,
-        l2,
-        Kind::Joint,
-        &mut ws.borrow_mut(),
-        &mut grad,
-    );
     let log_likelihood = engine::log_likelihood(&frame, &theta, &data, &mut ws.borrow_mut(), None);
+    let objective = engine::joint_objective_value(&frame, &theta, data.n(), l2, log_likelihood);
     Ok(ConditionalSbpFit {
         model: ConditionalSbp { frame, theta },
         log_likelihood,
