@@ -273,3 +273,29 @@ fn serde_round_trip_warm_start_and_quantiles() {
         assert!(qs.windows(2).into_iter().all(|w| w[0] < w[1]));
     }
 }
+
+#[test]
+fn percentile_scores_over_several_chunks_equal_each_predicted_cdf() {
+    // More rows than two chunks of the threaded evaluation, and a ragged last chunk.
+    let model = truth();
+    let (x, y) = sample(&model, 2 * 4_096 + 777, 11);
+    let scores = model.percentile_scores(x.view(), y.view()).unwrap();
+    assert_eq!(scores.len(), y.len());
+    let mut predictor = model.predictor();
+    for (i, row) in x.rows().into_iter().enumerate() {
+        let direct = predictor.predict(row).unwrap().cdf(y[i]);
+        assert!(
+            (scores[i] - direct).abs() < 1e-12,
+            "row {i}: {} vs {direct}",
+            scores[i]
+        );
+    }
+    // No rows: no scores.
+    let none = model
+        .percentile_scores(
+            x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..0)),
+            y.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..0)),
+        )
+        .unwrap();
+    assert!(none.is_empty());
+}
