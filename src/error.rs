@@ -175,6 +175,25 @@ pub enum Error {
         /// Iterations spent.
         iterations: u64,
     },
+    /// A feature (an element of a feature matrix) is NaN or infinite.
+    #[error("feature x[{row}, {column}] must be finite, got {value}")]
+    NonFiniteFeature {
+        /// The row (observation) holding it.
+        row: usize,
+        /// The column (feature) holding it.
+        column: usize,
+        /// The rejected value.
+        value: f64,
+    },
+    /// A feature column has no spread (every row holds the same value), so it cannot
+    /// be standardised and its coefficients are not identified.
+    #[error("feature column {column} must vary, but every row equals {value}")]
+    ConstantFeature {
+        /// The column (feature) at fault.
+        column: usize,
+        /// The common value.
+        value: f64,
+    },
     /// A deserialised forecaster or detector state contradicts itself.
     #[error("invalid saved state: {reason}")]
     InvalidState {
@@ -251,6 +270,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "edges must be strictly increasing, got edges[3] = 1 >= edges[4] = 1"
+        );
+        let e = Error::NonFiniteFeature {
+            row: 7,
+            column: 1,
+            value: f64::NAN,
+        };
+        assert_eq!(e.to_string(), "feature x[7, 1] must be finite, got NaN");
+        let e = Error::ConstantFeature {
+            column: 2,
+            value: 2.5,
+        };
+        assert_eq!(
+            e.to_string(),
+            "feature column 2 must vary, but every row equals 2.5"
         );
     }
 }

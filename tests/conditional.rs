@@ -113,67 +113,103 @@ fn bad_input_is_a_typed_error_naming_the_problem() {
             got: 599
         }
     );
+    let mismatch = Array1::from_vec(y.to_vec().into_iter().chain([1.0]).collect());
+    assert_eq!(
+        fit(&x, &mismatch).unwrap_err().to_string(),
+        "y must have length 600, got 601"
+    );
+    // NaN and ±∞ in x: the row and the column are named.
+    for (row, column, value) in [
+        (7, 1, f64::NAN),
+        (0, 0, f64::INFINITY),
+        (599, 1, f64::NEG_INFINITY),
+    ] {
+        let mut bad = x.clone();
+        bad[[row, column]] = value;
+        let err = fit(&bad, &y).unwrap_err();
+        match err {
+            Error::NonFiniteFeature {
+                row: r,
+                column: c,
+                value: v,
+            } => {
+                assert_eq!((r, c), (row, column));
+                assert!(v.is_nan() && value.is_nan() || v == value, "{v}");
+            }
+            other => panic!("expected NonFiniteFeature, got {other:?}"),
+        }
+        // The same check guards every method that takes features.
+        let model = fit(&x, &y).unwrap().model;
+        assert!(matches!(
+            model.percentile_scores(bad.view(), y.view()),
+            Err(Error::NonFiniteFeature { row: r, column: c, .. }) if (r, c) == (row, column)
+        ));
+        assert!(matches!(
+            model.predict_quantiles(bad.view(), &[0.5]),
+            Err(Error::NonFiniteFeature { row: r, column: c, .. }) if (r, c) == (row, column)
+        ));
+        assert!(matches!(
+            model.log_likelihood(bad.view(), y.view()),
+            Err(Error::NonFiniteFeature { row: r, column: c, .. }) if (r, c) == (row, column)
+        ));
+    }
     let mut bad = x.clone();
     bad[[7, 1]] = f64::NAN;
-    let err = fit(&bad, &y).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::NonFiniteValue {
-                name: "x row",
-                index: 7,
-                ..
-            }
-        ),
-        "{err}"
+    assert_eq!(
+        fit(&bad, &y).unwrap_err().to_string(),
+        "feature x[7, 1] must be finite, got NaN"
     );
-    let mut bad_y = y.clone();
-    bad_y[3] = f64::INFINITY;
-    let err = fit(&x, &bad_y).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::NonFiniteValue {
-                name: "y",
-                index: 3,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    let mut constant = x.clone();
-    constant.column_mut(1).fill(2.5);
-    let err = fit(&constant, &y).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::ValueOutOfRange {
-                name: "x column",
-                index: 1,
-                ..
-            }
-        ),
-        "{err}"
-    );
-    assert!(err.to_string().contains("constant"), "{err}");
+    // NaN and ±∞ in y: the index is named.
+    for (index, value) in [(3, f64::INFINITY), (0, f64::NAN), (599, f64::NEG_INFINITY)] {
+        let mut bad_y = y.clone();
+        bad_y[index] = value;
+        let err = fit(&x, &bad_y).unwrap_err();
+        assert!(
+            matches!(err, Error::NonFiniteValue { name: "y", index: i, .. } if i == index),
+            "{err}"
+        );
+    }
+    // A constant column is named, whichever it is.
+    for column in [0, 1] {
+        let mut constant = x.clone();
+        constant.column_mut(column).fill(2.5);
+        let err = fit(&constant, &y).unwrap_err();
+        assert_eq!(err, Error::ConstantFeature { column, value: 2.5 });
+        assert_eq!(
+            err.to_string(),
+            format!("feature column {column} must vary, but every row equals 2.5")
+        );
+    }
     let err = fit(&x, &Array1::from_elem(600, 1.0)).unwrap_err();
     assert!(matches!(err, Error::ConstantData { .. }), "{err}");
-    let few_x = x
-        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..30))
-        .to_owned();
-    let few_y = Array1::from_vec(y.to_vec()[..30].to_vec());
-    let err = fit(&few_x, &few_y).unwrap_err();
-    assert!(
-        matches!(
+    // Fewer rows than parameters (10 bins × 3 + 2 × 3 + 2 = 38 with d = 2),
+    // including none at all, before any column is judged constant.
+    for rows in [0, 1, 30, 37] {
+        let few_x = x
+            .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..rows))
+            .to_owned();
+        let few_y = Array1::from_vec(y.to_vec()[..rows].to_vec());
+        let err = fit(&few_x, &few_y).unwrap_err();
+        assert_eq!(
             err,
             Error::TooFewObservations {
+                what: "conditional SBP fit (one per parameter)",
                 needed: 38,
-                got: 30,
-                ..
-            }
-        ),
-        "{err}"
-    );
+                got: rows,
+            },
+            "{rows} rows"
+        );
+    }
+    let first_38 = x
+        .slice_axis(ndarray::Axis(0), ndarray::Slice::from(..38))
+        .to_owned();
+    assert!(!matches!(
+        fit(&first_38, &Array1::from_vec(y.to_vec()[..38].to_vec())),
+        Err(Error::TooFewObservations {
+            what: "conditional SBP fit (one per parameter)",
+            ..
+        })
+    ));
     let bad_config = config.tail_mass(0.7);
     assert!(matches!(
         ConditionalSbp::fit(x.view(), y.view(), &bad_config),
@@ -236,4 +272,30 @@ fn serde_round_trip_warm_start_and_quantiles() {
         }
         assert!(qs.windows(2).into_iter().all(|w| w[0] < w[1]));
     }
+}
+
+#[test]
+fn percentile_scores_over_several_chunks_equal_each_predicted_cdf() {
+    // More rows than two chunks of the threaded evaluation, and a ragged last chunk.
+    let model = truth();
+    let (x, y) = sample(&model, 2 * 4_096 + 777, 11);
+    let scores = model.percentile_scores(x.view(), y.view()).unwrap();
+    assert_eq!(scores.len(), y.len());
+    let mut predictor = model.predictor();
+    for (i, row) in x.rows().into_iter().enumerate() {
+        let direct = predictor.predict(row).unwrap().cdf(y[i]);
+        assert!(
+            (scores[i] - direct).abs() < 1e-12,
+            "row {i}: {} vs {direct}",
+            scores[i]
+        );
+    }
+    // No rows: no scores.
+    let none = model
+        .percentile_scores(
+            x.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..0)),
+            y.slice_axis(ndarray::Axis(0), ndarray::Slice::from(..0)),
+        )
+        .unwrap();
+    assert!(none.is_empty());
 }

@@ -106,7 +106,7 @@ impl Default for ConditionalSbpConfig {
             max_iterations: 1_000,
             tolerance: 1e-6,
             stall_tolerance: 1e-2,
-            memory: 10,
+            memory: 30,
             line_search: LineSearch::MoreThuente,
             seed: 0,
             allow_unconverged: false,
@@ -202,7 +202,9 @@ impl ConditionalSbpConfig {
         self
     }
 
-    /// Number of correction pairs L-BFGS keeps, `>= 1` (default 10).
+    /// Number of correction pairs L-BFGS keeps, `>= 1` (default 30: on the
+    /// histogram regression of 100 bins it saves about a fifth of the evaluations of
+    /// 10, at a negligible cost per iteration).
     pub fn memory(mut self, memory: usize) -> Self {
         self.memory = memory;
         self

@@ -55,7 +55,7 @@
 //! histogram likelihood's curvature is about `π̄_k` there, which spans orders of
 //! magnitude between busy and rare bins), and from 40,000 rows on it starts from a
 //! loose fit on a subsample of 10,000 rows drawn with the configured seed (its L2
-//! penalty scaled to the same prior). Passes over more than 8,192 rows are split into
+//! penalty scaled to the same prior). Passes over more than 4,096 rows are split into
 //! chunks evaluated on scoped threads and added in chunk order, so the result does not
 //! depend on the number of threads.
 //!
@@ -100,7 +100,7 @@ use std::cell::RefCell;
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
 use argmin::solver::linesearch::{HagerZhangLineSearch, MoreThuenteLineSearch};
 use argmin::solver::quasinewton::LBFGS;
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Slice};
 use rand::SeedableRng;
 use rand_distr::Distribution;
 use serde::{Deserialize, Serialize};
@@ -233,13 +233,9 @@ fn check_xy(x: ArrayView2<'_, f64>, y: Option<ArrayView1<'_, f64>>, d: usize) ->
             got: x.ncols(),
         });
     }
-    for (index, row) in x.rows().into_iter().enumerate() {
-        if let Some(&value) = row.iter().find(|v| !v.is_finite()) {
-            return Err(Error::NonFiniteValue {
-                name: "x row",
-                index,
-                value,
-            });
+    for (row, values) in x.rows().into_iter().enumerate() {
+        if let Some((column, &value)) = values.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::NonFiniteFeature { row, column, value });
         }
     }
     if let Some(y) = y
@@ -351,13 +347,13 @@ fn minimise(
     if theta.iter().any(|t| !t.is_finite()) {
         return Err(not_converged(iterations));
     }
-    let mut grad = vec![0.0; theta.len()];
-    let eval = &problem
+    // The best point is usually the last one evaluated: `evaluate` then answers from
+    // its cache instead of another pass over the data.
+    let (_, grad) = problem
         .problem
         .as_ref()
         .ok_or_else(|| not_converged(iterations))?
-        .eval;
-    eval(&theta, &mut grad);
+        .evaluate(&theta);
     let gradient_norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
     let converged = match &reason {
         Some(TerminationReason::SolverConverged) => true,
@@ -383,10 +379,12 @@ impl ConditionalSbp {
     /// The errors of [`ConditionalSbpConfig::validate`];
     /// [`Error::LengthMismatch`] if `y` and `x` differ in rows;
     /// [`Error::InvalidCount`] for `x` without columns;
-    /// [`Error::NonFiniteValue`] naming the row of `x` (`"x row"`) or the index of `y`
-    /// holding NaN or ±∞; [`Error::ValueOutOfRange`] naming a constant column
-    /// (`"x column"`); [`Error::ConstantData`] for constant `y`;
-    /// [`Error::TooFewObservations`] for fewer rows than parameters;
+    /// [`Error::NonFiniteFeature`] naming the row and column of `x` holding NaN or
+    /// ±∞, [`Error::NonFiniteValue`] naming the index of `y` holding one;
+    /// [`Error::TooFewObservations`] for fewer rows than parameters
+    /// ([`parameter_count`](Self::parameter_count));
+    /// [`Error::ConstantFeature`] naming a constant column of `x`;
+    /// [`Error::ConstantData`] for constant `y`;
     /// [`Error::NotConverged`] when L-BFGS stops before its tolerance (unless
     /// allowed) or its line search fails.
     pub fn fit(
@@ -405,6 +403,15 @@ impl ConditionalSbp {
         }
         check_xy(x, Some(y), d)?;
         let n = x.nrows();
+        // Before the standardisation, which needs rows to tell a constant column.
+        let needed = Self::parameter_count(d, config);
+        if n < needed {
+            return Err(Error::TooFewObservations {
+                what: "conditional SBP fit (one per parameter)",
+                needed,
+                got: n,
+            });
+        }
         let y: Vec<f64> = y.to_vec();
         // Standardisation.
         let mut x_mean = vec![0.0; d];
@@ -414,11 +421,9 @@ impl ConditionalSbp {
             let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n.max(1) as f64;
             let sd = var.sqrt();
             if !(sd > 1e-12 * mean.abs().max(1.0)) || !sd.is_finite() {
-                return Err(Error::ValueOutOfRange {
-                    name: "x column",
-                    index: j,
+                return Err(Error::ConstantFeature {
+                    column: j,
                     value: col.first().copied().unwrap_or(f64::NAN),
-                    expected: "a column with spread (this one is constant)",
                 });
             }
             x_mean[j] = mean;
@@ -561,7 +566,7 @@ impl ConditionalSbp {
             .unwrap_or_else(|_| unreachable!("validated mass"));
         Predictor {
             model: self,
-            scratch: RowScratch::new(&self.frame),
+            scratch: RowScratch::new(&self.frame, &self.theta),
             dist: SplicedBinnedPareto::new(body, lower, upper)
                 .unwrap_or_else(|_| unreachable!("valid parts")),
         }
@@ -584,8 +589,9 @@ impl ConditionalSbp {
     ///
     /// # Errors
     ///
-    /// As [`predict`](Self::predict) for the rows, [`Error::ProbabilityOutOfRange`]
-    /// for a level outside `[0, 1]`.
+    /// [`Error::LengthMismatch`] if `x` has the wrong number of columns,
+    /// [`Error::NonFiniteFeature`] (row and column) for NaN or ±∞ in it,
+    /// [`Error::ProbabilityOutOfRange`] for a level outside `[0, 1]`.
     pub fn predict_quantiles(&self, x: ArrayView2<'_, f64>, levels: &[f64]) -> Result<Array2<f64>> {
         for &p in levels {
             crate::dist::check_level(p)?;
@@ -606,7 +612,10 @@ impl ConditionalSbp {
     /// distribution, `F(y_i | x_i)`: uniform on (0, 1) when the model is right, and
     /// the "how unusual was this, given the circumstances" score of one outcome.
     ///
-    /// Evaluated in blocks of rows with no per-row allocation.
+    /// Evaluated in chunks of 4,096 rows, standardised into a buffer per thread and
+    /// handed out to up to [`std::thread::available_parallelism`] scoped
+    /// threads (each score depends on its row only, so the result does not depend on
+    /// the threads); no per-row allocation.
     ///
     /// # Errors
     ///
@@ -617,20 +626,57 @@ impl ConditionalSbp {
         y: ArrayView1<'_, f64>,
     ) -> Result<Array1<f64>> {
         check_xy(x, Some(y), self.frame.d())?;
-        let xs = self.standardise(x);
-        let consts = RowConsts::new(&self.frame);
+        let frame = &self.frame;
+        let consts = RowConsts::new(frame);
         let (xi_l, xi_u) = self.shapes();
-        let mut ws = Workspace::new(&self.frame);
-        let mut out = Array1::zeros(x.nrows());
-        engine::for_each_row(
-            &self.frame,
-            &self.theta,
-            xs.view(),
-            &mut ws,
-            |i, probs, sl, su| {
-                out[i] = engine::row_cdf(&consts, probs, sl, su, xi_l, xi_u, y[i]);
-            },
-        );
+        let n = x.nrows();
+        let mut out = Array1::zeros(n);
+        let Some(dst) = out.as_slice_mut() else {
+            unreachable!("a new array is contiguous")
+        };
+        let chunks = std::sync::Mutex::new(dst.chunks_mut(SCORE_CHUNK).enumerate());
+        let work = || {
+            let mut ws = Workspace::new(frame);
+            let mut xs = Array2::zeros((SCORE_CHUNK.min(n), frame.d()));
+            loop {
+                let next = chunks
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .next();
+                let Some((c, dst)) = next else { return };
+                let start = c * SCORE_CHUNK;
+                let rows = dst.len();
+                let xb = x.slice_axis(Axis(0), Slice::from(start..start + rows));
+                for (mut o, row) in xs.rows_mut().into_iter().zip(xb.rows()) {
+                    for (((o, &v), &m), &sd) in o
+                        .iter_mut()
+                        .zip(&row)
+                        .zip(&frame.x_mean)
+                        .zip(&frame.x_scale)
+                    {
+                        *o = (v - m) / sd;
+                    }
+                }
+                engine::for_each_row(
+                    frame,
+                    &self.theta,
+                    xs.slice_axis(Axis(0), Slice::from(..rows)),
+                    &mut ws,
+                    |i, probs, sl, su| {
+                        dst[i] = engine::row_cdf(&consts, probs, sl, su, xi_l, xi_u, y[start + i]);
+                    },
+                );
+            }
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(n.div_ceil(SCORE_CHUNK));
+        std::thread::scope(|scope| {
+            for _ in 1..threads {
+                scope.spawn(work);
+            }
+            work();
+        });
         Ok(out)
     }
 
@@ -639,7 +685,8 @@ impl ConditionalSbp {
     /// # Errors
     ///
     /// [`Error::LengthMismatch`] if `y` and `x` differ in rows or `x` has the wrong
-    /// number of columns; [`Error::NonFiniteValue`] for NaN or ±∞ in either.
+    /// number of columns; [`Error::NonFiniteFeature`] (row and column) for NaN or ±∞
+    /// in `x`, [`Error::NonFiniteValue`] for one in `y`.
     pub fn log_likelihood(&self, x: ArrayView2<'_, f64>, y: ArrayView1<'_, f64>) -> Result<f64> {
         check_xy(x, Some(y), self.frame.d())?;
         let data = Data::new(&self.frame, x, &y.to_vec());
@@ -651,20 +698,6 @@ impl ConditionalSbp {
             &mut ws,
             None,
         ))
-    }
-
-    fn standardise(&self, x: ArrayView2<'_, f64>) -> Array2<f64> {
-        let mut xs = x.to_owned();
-        for mut row in xs.rows_mut() {
-            for ((v, &m), &sd) in row
-                .iter_mut()
-                .zip(&self.frame.x_mean)
-                .zip(&self.frame.x_scale)
-            {
-                *v = (*v - m) / sd;
-            }
-        }
-        xs
     }
 
     /// Builds a model from its parts (for tests and generators: a known conditional
@@ -1024,6 +1057,10 @@ fn minimise_scaled(
     Ok(stage)
 }
 
+/// Rows per chunk of [`ConditionalSbp::percentile_scores`] (a multiple of the
+/// engine's block of rows).
+const SCORE_CHUNK: usize = 16 * engine::BLOCK;
+
 /// The censored rounds stop once fewer than one row in this many changes side.
 const CENSOR_STABLE: usize = 2_000;
 
@@ -1185,17 +1222,8 @@ fn run(
         .map(|(s, name)| format!("{name}: {} ({} iterations)", s.termination, s.iterations))
         .collect::<Vec<_>>()
         .join("; ");
-    let mut grad = vec![0.0; theta.len()];
-    let objective = engine::objective(
-        &frame,
-        &theta,
-        &data,
-        l2,
-        Kind::Joint,
-        &mut ws.borrow_mut(),
-        &mut grad,
-    );
     let log_likelihood = engine::log_likelihood(&frame, &theta, &data, &mut ws.borrow_mut(), None);
+    let objective = engine::joint_objective_value(&frame, &theta, data.n(), l2, log_likelihood);
     Ok(ConditionalSbpFit {
         model: ConditionalSbp { frame, theta },
         log_likelihood,
