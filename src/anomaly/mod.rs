@@ -504,6 +504,10 @@ pub struct AnomalyDetector {
     /// `ln` of the exclusion level (derived from the config).
     #[serde(skip)]
     ln_exclusion: f64,
+    /// The weight of the newest observation in averages with a half-life of one
+    /// window (derived from the config).
+    #[serde(skip)]
+    window_weight: f64,
     #[serde(skip)]
     band_version: u64,
 }
@@ -584,6 +588,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
         }
         r.resolution.check()?;
         let ln_exclusion = r.config.exclusion_level().ln();
+        let window_weight = window_weight(&r.config);
         Ok(Self {
             excluded_share: r.excluded_share,
             resolution: r.resolution,
@@ -600,9 +605,16 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             band: open_band(),
             band_factor: 0.0,
             ln_exclusion,
+            window_weight,
             band_version: 0,
         })
     }
+}
+
+/// The weight of the newest observation in averages with a half-life of one window.
+fn window_weight(config: &DetectorConfig) -> f64 {
+    let window = config.forecaster.window_len() as f64;
+    -(-std::f64::consts::LN_2 / window).exp_m1()
 }
 
 fn open_band() -> (f64, f64) {
@@ -620,6 +632,7 @@ impl AnomalyDetector {
         let forecaster = RollingForecaster::new(config.forecaster.clone())?;
         let atoms = Atoms::new(atom_half_life(&config))?;
         let ln_exclusion = config.exclusion_level().ln();
+        let window_weight = window_weight(&config);
         Ok(Self {
             calibrator: Calibrator::new(config.risk)?,
             config,
@@ -636,6 +649,7 @@ impl AnomalyDetector {
             band: open_band(),
             band_factor: 0.0,
             ln_exclusion,
+            window_weight,
             band_version: 0,
         })
     }
@@ -745,7 +759,7 @@ impl AnomalyDetector {
         let ln_p = ln_p.max(self.resolution.ln_floor(r, self.config.side));
         let near_side = if upper { Side::Upper } else { Side::Lower };
         let ln_near = ln_near.max(self.resolution.ln_floor(r, near_side));
-        self.resolution.record(location, self.window_weight());
+        self.resolution.record(location, self.window_weight);
         // A frequent exact value gets its mid-p-value (see atoms).
         let share = self.atoms.share_then_record(y);
         let (ln_p, ln_near) = if share >= atoms::MIN_SHARE {
@@ -776,7 +790,7 @@ impl AnomalyDetector {
             && self.config.exclude_anomalies
             && self.excluded_run < self.config.max_excluded_run
             && self.excluded_share < MAX_EXCLUDED_SHARE;
-        let weight = self.window_weight();
+        let weight = self.window_weight;
         self.excluded_share += weight * (f64::from(u8::from(exclude)) - self.excluded_share);
         if extreme {
             self.excluded_run += 1;
@@ -832,13 +846,6 @@ impl AnomalyDetector {
             self.check_scale(spread, share);
         }
         Ok(verdict)
-    }
-
-    /// The weight of the newest observation in averages with a half-life of one
-    /// window.
-    fn window_weight(&self) -> f64 {
-        let window = self.config.forecaster.window_len() as f64;
-        -(-std::f64::consts::LN_2 / window).exp_m1()
     }
 
     /// After a regime change: if the run is more spread than the residual law by
