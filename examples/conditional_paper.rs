@@ -38,7 +38,7 @@ use tailcast::metrics::{
     pp_score_from_quantiles,
 };
 use tailcast::synthetic::{PaperConfig, PaperDatasets, PaperOracle, paper_datasets};
-use tailcast::{ForecasterConfig, LocationModel, RollingForecaster, SbpConfig};
+use tailcast::{ForecasterConfig, RollingForecaster};
 
 type Res<T> = Result<T, Box<dyn Error>>;
 
@@ -62,18 +62,7 @@ const SELECTION_SEEDS: usize = 5;
 
 /// `examples/reproduce_paper.rs`'s rolling forecaster (its validation choice).
 fn rolling_config() -> ForecasterConfig {
-    ForecasterConfig::default()
-        .window(5000)
-        .refit_every(50)
-        .location(LocationModel::Seasonal { period: 100 })
-        .level_smoothing(0.003)
-        .seasonal_smoothing(0.03)
-        .sbp(
-            SbpConfig::default()
-                .bins(100)
-                .tail_mass(0.05)
-                .pseudo_count(0.1),
-        )
+    tailcast::synthetic::paper_forecaster_config()
 }
 
 /// The conditional SBP's configuration: the paper's 100 bins and 5 % tails, one tanh

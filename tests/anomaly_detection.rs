@@ -472,3 +472,24 @@ fn noise_free_series_raise_no_alarm_but_spikes_on_them_do() {
         assert!(v[3000].is_anomaly, "{name}: {:?}", v[3000]);
     }
 }
+
+/// The noise grows five times while the level stays: a change of scale, reported
+/// once within a few dozen steps, the window rescaled to it. Before the scale watch
+/// (`AnomalyDetector`'s *Regime changes*) the new regime was flagged about 100 times.
+#[test]
+fn a_jump_in_variance_is_a_regime_change() {
+    let mut rng = StdRng::seed_from_u64(700);
+    let noise = Normal::new(0.0, 1.0).unwrap();
+    let ys: Vec<f64> = (0..6000)
+        .map(|t| noise.sample(&mut rng) * if t >= 3000 { 5.0 } else { 1.0 })
+        .collect();
+    let v = AnomalyDetector::new(DetectorConfig::default())
+        .unwrap()
+        .score(&ys)
+        .unwrap();
+    let changes: Vec<usize> = (0..v.len()).filter(|&t| v[t].regime_change).collect();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!((3000..3040).contains(&changes[0]), "{changes:?}");
+    let after = v[3000..].iter().filter(|v| v.is_anomaly).count();
+    assert!(after <= 15, "{after} alarms after the jump");
+}

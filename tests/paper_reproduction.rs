@@ -24,7 +24,7 @@ use tailcast::metrics::{
     pp_score_from_quantiles,
 };
 use tailcast::synthetic::{PaperConfig, PaperOracle, paper_datasets};
-use tailcast::{ForecasterConfig, LocationModel, RollingForecaster, SbpConfig};
+use tailcast::{ForecasterConfig, RollingForecaster};
 
 const CONTEXT: usize = 100;
 const TEST_LEN: usize = 1000;
@@ -35,18 +35,7 @@ const TARGETS: usize = TEST_LEN - CONTEXT;
 /// with slow smoothing (the true location is a fixed sine), a 5,000-residual window,
 /// the paper's 100 bins and 5 % tails.
 fn config() -> ForecasterConfig {
-    ForecasterConfig::default()
-        .window(5000)
-        .refit_every(50)
-        .location(LocationModel::Seasonal { period: 100 })
-        .level_smoothing(0.003)
-        .seasonal_smoothing(0.03)
-        .sbp(
-            SbpConfig::default()
-                .bins(100)
-                .tail_mass(0.05)
-                .pseudo_count(0.1),
-        )
+    tailcast::synthetic::paper_forecaster_config()
 }
 
 /// PP errors and mean CRPS of one forecaster (or the oracle) on `test[100..]`.

@@ -14,12 +14,14 @@ mod calibration;
 mod regime;
 mod resolution;
 mod slots;
+mod spread;
 
 use atoms::Atoms;
 use calibration::Calibrator;
 use regime::{RegimeWatch, Relearn};
 use resolution::Resolution;
 use slots::SlotWatch;
+use spread::SpreadWatch;
 
 /// Which tail(s) make an observation anomalous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -405,8 +407,14 @@ impl Verdict {
 /// (reported once, in [`Verdict::regime_change`]); if the run is more spread than the
 /// residual law by more than [`SCALE_CHANGE`], the residual window is rescaled to it;
 /// then, for [`RELEARN_LEN`] observations, nothing is excluded and the spread is
-/// checked again (rescaled if off by more than [`SCALE_CHECK`]). A patch of spikes
-/// alternates sides or breaks off and is not a regime change.
+/// checked again (rescaled if off by more than [`SCALE_CHECK`]). A change of scale
+/// with the level unchanged is seen as two-sided excursions: six of the last sixteen
+/// observations beyond the two-sided 1 % point, at least two on each side (by chance
+/// about once in 10⁸ steps); it is reported the same way and the window is rescaled
+/// to the spread of the newest eight (a variance five times larger: about 100
+/// alarms before, 6–10 with the scale watch). A patch of spikes on one side breaks
+/// off and is no change of level; six or more in sixteen steps on both sides are a
+/// change of scale.
 ///
 /// # Exclusion
 ///
@@ -494,6 +502,9 @@ pub struct AnomalyDetector {
     /// The locations' running spread, for the resolution floor (see *p-values*).
     #[serde(default)]
     resolution: Resolution,
+    /// Two-sided excursions, for changes of scale (see *Regime changes*).
+    #[serde(default)]
+    spread: SpreadWatch,
     /// Excluded observations that may still enter the window at the exclusion cut
     /// (see *Exclusion*).
     #[serde(default)]
@@ -538,6 +549,8 @@ struct DetectorRepr {
     clip_budget: f64,
     #[serde(default)]
     resolution: Resolution,
+    #[serde(default)]
+    spread: SpreadWatch,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -592,6 +605,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
         Ok(Self {
             excluded_share: r.excluded_share,
             resolution: r.resolution,
+            spread: r.spread,
             clip_budget: r.clip_budget,
             cut: open_band(),
             config: r.config,
@@ -644,6 +658,7 @@ impl AnomalyDetector {
             slots: SlotWatch::default(),
             excluded_share: 0.0,
             resolution: Resolution::default(),
+            spread: SpreadWatch::default(),
             clip_budget: CLIP_BUDGET_CAP,
             cut: open_band(),
             band: open_band(),
@@ -773,6 +788,12 @@ impl AnomalyDetector {
             (ln_p, ln_near)
         };
         let shift = self.regime.observe(r, ln_near, upper);
+        // During a relearning period the scale is checked at its end instead.
+        let widened = if self.relearn.is_on() {
+            None
+        } else {
+            self.spread.observe(r, ln_near, upper)
+        };
         let raw_ln_p = ln_p;
         let ln_p = self.calibrator.ln_calibrated(raw_ln_p);
         self.calibrator.record(raw_ln_p);
@@ -841,7 +862,13 @@ impl AnomalyDetector {
             verdict.regime_change = true;
             self.excluded_run = 0;
             self.regime.reset();
+            self.spread.reset();
             self.follow_scale(change.spread);
+        } else if let Some(spread) = widened {
+            verdict.regime_change = true;
+            self.excluded_run = 0;
+            self.regime.reset();
+            self.follow_scale(spread);
         } else if let Some((spread, share)) = relearned {
             self.check_scale(spread, share);
         }

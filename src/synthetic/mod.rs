@@ -22,7 +22,10 @@ mod spot;
 pub use anomalies::{AnomalyConfig, Direction};
 pub use level::{LevelSeries, local_level, random_walk, seasonal_series};
 pub use oracle::{OracleStep, PaperNoise, PaperOracle};
-pub use paper::{PaperConfig, PaperDatasets, PaperSeries, Spike, paper_datasets, paper_series};
+pub use paper::{
+    PaperConfig, PaperDatasets, PaperSeries, Spike, paper_datasets, paper_forecaster_config,
+    paper_series,
+};
 pub use pathologies::{
     ANOMALY_SKIP, LabelledSeries, StepLaw, daily_weekly, drifting_scale, flat_lines, level_shifts,
     normal_bursts, pathology_suite, regime_switching, zero_inflated_counts,
