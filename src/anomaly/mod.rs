@@ -152,7 +152,9 @@ impl DetectorConfig {
     /// [`exclusion_risk`](Self::exclusion_risk), which includes every flagged one) are
     /// kept out of the location model and the fitting window (default `true`), so
     /// that a burst of spikes does not teach the model that spikes are normal. An
-    /// excluded observation is treated as missing.
+    /// excluded observation is treated as missing, except that as many as a
+    /// calibrated forecast expects enter the window at the exclusion cut (see
+    /// [`AnomalyDetector`]'s *Exclusion*).
     pub fn exclude_anomalies(mut self, on: bool) -> Self {
         self.exclude_anomalies = on;
         self
