@@ -414,7 +414,10 @@ impl Verdict {
 /// observations beyond the two-sided 1 % point, at least two on each side (by chance
 /// about once in 10⁸ steps); it is reported the same way and the window is rescaled
 /// to the spread of the newest eight (a variance five times larger: about 100
-/// alarms before, 6–10 with the scale watch). A patch of spikes on one side breaks
+/// alarms before, 6–10 with the scale watch). A window with almost no spread (more
+/// than [`MAX_RESCALE`] times narrower than the new regime, say after a flat start)
+/// cannot be scaled up to it: it restarts from the run's residuals instead (a
+/// sensor that comes alive after 1,500 flat values: 123–174 alarms before, 18–41). A patch of spikes on one side breaks
 /// off and is no change of level; six or more in sixteen steps on both sides are a
 /// change of scale.
 ///
@@ -865,12 +868,12 @@ impl AnomalyDetector {
             self.excluded_run = 0;
             self.regime.reset();
             self.spread.reset();
-            self.follow_scale(change.spread);
-        } else if let Some(spread) = widened {
+            self.follow_scale(change.spread, &change.noise);
+        } else if let Some((spread, noise)) = widened {
             verdict.regime_change = true;
             self.excluded_run = 0;
             self.regime.reset();
-            self.follow_scale(spread);
+            self.follow_scale(spread, &noise);
         } else if let Some((spread, share)) = relearned {
             self.check_scale(spread, share);
         }
@@ -884,13 +887,17 @@ impl AnomalyDetector {
     /// with the law's interquartile half-width. Only a larger spread is trusted: the
     /// run is selected for being beyond the old law's 1 % point, which after a
     /// moderate shift truncates the new regime and makes it look narrower.
-    fn follow_scale(&mut self, run_spread: f64) {
+    fn follow_scale(&mut self, run_spread: f64, noise: &[f64]) {
         let Ok(forecast) = self.forecaster.forecast() else {
             return;
         };
         let (_, spread) = centre_and_spread(forecast.residual());
         let factor = run_spread / spread;
-        if factor.is_finite() && factor > SCALE_CHANGE {
+        // A law with (almost) no spread, say from a flat stretch, cannot be scaled up
+        // to the new noise: the window restarts from the run's residuals.
+        let degenerate = !(factor <= MAX_RESCALE) && run_spread > 0.0;
+        let restarted = degenerate && self.forecaster.restart_residuals(noise);
+        if !restarted && factor.is_finite() && factor > SCALE_CHANGE {
             self.forecaster.rescale_residuals(factor.min(MAX_RESCALE));
         }
         if let Ok(forecast) = self.forecaster.forecast() {
@@ -978,7 +985,7 @@ fn centre_and_spread(law: &crate::SplicedBinnedPareto) -> (f64, f64) {
 }
 
 /// The largest rescaling at one regime change.
-const MAX_RESCALE: f64 = 1e3;
+pub const MAX_RESCALE: f64 = 1e3;
 
 /// The half-life of the atom counts: one forecaster window.
 fn atom_half_life(config: &DetectorConfig) -> f64 {

@@ -42,6 +42,8 @@ pub(crate) struct Change {
     /// The median absolute deviation of those residuals from `shift`: a (rough,
     /// eight-point) measure of the new regime's noise.
     pub(crate) spread: f64,
+    /// Those residuals less `shift`: the new regime's noise around its level.
+    pub(crate) noise: [f64; RUN],
 }
 
 /// The median of eight values (on a copy: the run is kept as it is).
@@ -128,8 +130,13 @@ impl RegimeWatch {
         }
         self.reset();
         let shift = median(self.residuals);
-        let spread = median(self.residuals.map(|r| (r - shift).abs()));
-        Some(Change { shift, spread })
+        let noise = self.residuals.map(|r| r - shift);
+        let spread = median(noise.map(f64::abs));
+        Some(Change {
+            shift,
+            spread,
+            noise,
+        })
     }
 
     /// Forgets the run in progress.

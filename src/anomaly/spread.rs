@@ -24,7 +24,7 @@ pub(crate) const MIN_BEYOND: usize = 6;
 pub(crate) const MIN_PER_SIDE: usize = 2;
 
 /// The newest observations whose spread is reported.
-const RECENT: usize = WINDOW / 2;
+pub(crate) const RECENT: usize = WINDOW / 2;
 
 /// `ln 0.005`: the nearer tail's probability beyond the two-sided 1 % point.
 const LN_HALF_PERCENT: f64 = -5.298_317_366_548_036;
@@ -77,9 +77,15 @@ impl Default for SpreadWatch {
 impl SpreadWatch {
     /// Takes one scored observation: its residual, the log of its nearer tail's
     /// probability and that side. Returns the median absolute deviation of the
-    /// newest [`RECENT`] residuals from their median when the scale has changed.
+    /// newest [`RECENT`] residuals from their median, and those residuals, when the
+    /// scale has changed.
     #[inline]
-    pub(crate) fn observe(&mut self, residual: f64, ln_near: f64, upper: bool) -> Option<f64> {
+    pub(crate) fn observe(
+        &mut self,
+        residual: f64,
+        ln_near: f64,
+        upper: bool,
+    ) -> Option<(f64, [f64; RECENT])> {
         debug_assert!((LN_HALF_PERCENT - 0.005f64.ln()).abs() < 1e-15);
         if !residual.is_finite() {
             return None;
@@ -111,7 +117,7 @@ impl SpreadWatch {
         let mut deviations = newest.map(|r| (r - centre).abs());
         let spread = crate::numeric::median_in_place(&mut deviations);
         self.reset();
-        Some(spread)
+        Some((spread, newest))
     }
 
     /// Forgets the observations watched.
@@ -139,7 +145,8 @@ mod tests {
             let up = i % 2 == 0;
             change = watch.observe(if up { 5.0 } else { -5.0 }, far, up);
         }
-        let spread = change.expect("a change of scale");
+        let (spread, newest) = change.expect("a change of scale");
+        assert_eq!(newest[RECENT - 1], -5.0);
         assert!(spread > 0.3, "{spread}");
         // After a change the watch starts afresh.
         assert_eq!(watch.observe(5.0, far, true), None);

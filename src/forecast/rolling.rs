@@ -619,6 +619,42 @@ impl RollingForecaster {
         }
     }
 
+    /// Rebuilds the residual window from `residuals` alone (the finite ones), after
+    /// a regime change whose noise the old window cannot describe even rescaled
+    /// (a window of a flat stretch has no spread to scale); the location model's
+    /// running scale is set to their median absolute deviation. Returns whether
+    /// anything changed: not during the warm-up, not without a finite residual or
+    /// with residuals of no spread.
+    pub(crate) fn restart_residuals(&mut self, residuals: &[f64]) -> bool {
+        let State::Running(run) = &mut self.state else {
+            return false;
+        };
+        let finite: Vec<f64> = residuals
+            .iter()
+            .copied()
+            .filter(|r| r.is_finite())
+            .collect();
+        if finite.is_empty() {
+            return false;
+        }
+        let centre = crate::numeric::median_in_place(&mut finite.clone());
+        let mut deviations: Vec<f64> = finite.iter().map(|r| (r - centre).abs()).collect();
+        let spread = crate::numeric::median_in_place(&mut deviations);
+        if !(spread > 0.0 && spread.is_finite()) {
+            return false;
+        }
+        let Ok(model) = ResidualModel::new(self.config.residual_spec(), &finite) else {
+            return false;
+        };
+        run.version_base = run
+            .version_base
+            .wrapping_add(run.residuals.version())
+            .wrapping_add(1);
+        run.residuals = model;
+        run.location.set_scale(spread);
+        true
+    }
+
     /// The predictive distribution of the next observation.
     ///
     /// # Errors

@@ -490,6 +490,14 @@ impl Location {
 
     /// Multiplies the running robust scale by `factor` (a change of the noise's
     /// scale), within its usual bounds.
+    /// Sets the running scale of one-step errors (positive and finite, else
+    /// nothing changes): after a restart of the residual window.
+    pub(crate) fn set_scale(&mut self, scale: f64) {
+        if scale > 0.0 && scale.is_finite() {
+            self.scale = scale.clamp(f64::MIN_POSITIVE, filter::MAX_SCALE);
+        }
+    }
+
     pub(crate) fn rescale(&mut self, factor: f64) {
         if factor > 0.0 && factor.is_finite() {
             self.scale = (self.scale * factor).clamp(f64::MIN_POSITIVE, filter::MAX_SCALE);
