@@ -415,6 +415,8 @@ fn normal_equations<const P: usize>(
     }
 }
 
+/// The same for any number of lags up to [`MAX_LAGS`] (the row's length unknown to
+/// the compiler: the general, slower loop).
 fn normal_equations_any(
     z: &[f64],
     c: f64,
