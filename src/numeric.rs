@@ -38,6 +38,16 @@ pub(crate) fn median_in_place(v: &mut [f64]) -> f64 {
     }
 }
 
+/// The median of `values` and their median absolute deviation from it, in place:
+/// `values` ends up holding the absolute deviations (allocates nothing).
+pub(crate) fn median_and_mad(values: &mut [f64]) -> (f64, f64) {
+    let centre = median_in_place(values);
+    for v in values.iter_mut() {
+        *v = (*v - centre).abs();
+    }
+    (centre, median_in_place(values))
+}
+
 /// The empirical quantile of sorted values with linear interpolation (Hyndman–Fan
 /// type 7, numpy's default); `sorted` non-empty, `p` in `[0, 1]`. Interpolates as a
 /// weighted mean, which neither overflows between values of opposite signs near

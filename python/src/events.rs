@@ -4,9 +4,10 @@ use numpy::{AllowTypeChange, PyArray1, PyArrayLike1};
 use pyo3::exceptions::{PyKeyError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use tailcast::Verdict;
 use tailcast::events::{EventConfig, group_events as group};
-use tailcast::{Side, Verdict};
 
+use crate::stream::{side_code, side_from_code};
 use crate::{OrPy, guard};
 
 /// The column `key` of a verdict dict, as a vector of `T`.
@@ -21,15 +22,6 @@ fn column<'py, T: numpy::Element + Copy + 'py + for<'a> FromPyObject<'a, 'py>>(
         PyValueError::new_err(format!("verdicts[{key:?}] is not a one-dimensional array"))
     })?;
     Ok(array.as_array().to_vec())
-}
-
-/// The side of a verdict from its code (+1 upper, -1 lower).
-fn side(code: i8) -> Side {
-    match code {
-        1 => Side::Upper,
-        -1 => Side::Lower,
-        _ => Side::TwoSided,
-    }
 }
 
 /// Groups alarms into events (start, end, peak, peak_score, peak_p_value, side,
@@ -73,7 +65,7 @@ fn group_events<'py>(
             lower: f64::NAN,
             upper: f64::NAN,
             location: f64::NAN,
-            side: side(sides[i]),
+            side: side_from_code(sides[i]),
             warming_up: warming_up[i],
             missing: missing[i],
             excluded: false,
@@ -99,14 +91,7 @@ fn group_events<'py>(
         "peak_p_value",
         PyArray1::from_vec(py, floats(|e| e.peak_p_value)),
     )?;
-    let codes: Vec<i8> = events
-        .iter()
-        .map(|e| match e.side {
-            Side::Upper => 1,
-            Side::Lower => -1,
-            _ => 0,
-        })
-        .collect();
+    let codes: Vec<i8> = events.iter().map(|e| side_code(e.side)).collect();
     d.set_item("side", PyArray1::from_vec(py, codes))?;
     d.set_item("alarms", PyArray1::from_vec(py, ints(|e| e.alarms)))?;
     Ok(d)

@@ -251,11 +251,21 @@ fn side_name(s: Side) -> Option<&'static str> {
     }
 }
 
-fn side_code(s: Side) -> i8 {
+/// A side as the arrays carry it: +1 upper, -1 lower, 0 neither (or both).
+pub(crate) fn side_code(s: Side) -> i8 {
     match s {
         Side::Upper => 1,
         Side::Lower => -1,
         _ => 0,
+    }
+}
+
+/// The inverse of [`side_code`] (any other code is both sides).
+pub(crate) fn side_from_code(code: i8) -> Side {
+    match code {
+        1 => Side::Upper,
+        -1 => Side::Lower,
+        _ => Side::TwoSided,
     }
 }
 

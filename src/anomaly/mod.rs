@@ -748,13 +748,8 @@ impl AnomalyDetector {
             if self.config.exclude_anomalies && self.config.impute_excluded {
                 // Excluded observations are missing from the window beyond these
                 // points: the tail fits correct for it.
-                let cut = band(
-                    forecast.residual(),
-                    self.config.side,
-                    self.config.exclusion_level(),
-                );
                 let finite = |x: f64| x.is_finite().then_some(x);
-                new_cut = Some((finite(cut.0), finite(cut.1)));
+                new_cut = Some((finite(self.cut.0), finite(self.cut.1)));
             }
         }
         let residual = forecast.residual();

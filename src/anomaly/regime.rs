@@ -46,11 +46,6 @@ pub(crate) struct Change {
     pub(crate) noise: [f64; RUN],
 }
 
-/// The median of eight values (on a copy: the run is kept as it is).
-fn median(mut values: [f64; RUN]) -> f64 {
-    crate::numeric::median_in_place(&mut values)
-}
-
 /// The run in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "WatchRepr")]
@@ -129,9 +124,9 @@ impl RegimeWatch {
             return None;
         }
         self.reset();
-        let shift = median(self.residuals);
+        // On a copy: the run is kept as it is.
+        let (shift, spread) = crate::numeric::median_and_mad(&mut self.residuals.clone());
         let noise = self.residuals.map(|r| r - shift);
-        let spread = median(noise.map(f64::abs));
         Some(Change {
             shift,
             spread,

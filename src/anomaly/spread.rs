@@ -112,10 +112,7 @@ impl SpreadWatch {
         for (k, r) in newest.iter_mut().enumerate() {
             *r = self.residuals[(self.seen - RECENT + k) % WINDOW];
         }
-        let mut values = newest;
-        let centre = crate::numeric::median_in_place(&mut values);
-        let mut deviations = newest.map(|r| (r - centre).abs());
-        let spread = crate::numeric::median_in_place(&mut deviations);
+        let (_, spread) = crate::numeric::median_and_mad(&mut newest.clone());
         self.reset();
         Some((spread, newest))
     }

@@ -200,6 +200,18 @@ struct Running {
     version_base: u64,
 }
 
+impl Running {
+    /// Puts a new residual model in place; the version keeps changing (wrapping:
+    /// it only has to differ, and a restored state may hold any base).
+    fn replace_residuals(&mut self, model: ResidualModel) {
+        self.version_base = self
+            .version_base
+            .wrapping_add(self.residuals.version())
+            .wrapping_add(1);
+        self.residuals = model;
+    }
+}
+
 /// A one-step-ahead predictive distribution on the original scale: `location +`
 /// the residual SBP. A borrowed view: making one costs nothing.
 ///
@@ -547,17 +559,12 @@ impl RollingForecaster {
                 .ok()
                 .map(|model| (location, model))
         });
+        let last = self.config.reselection_lengths().last() <= Some(history.len());
         if let Some((location, model)) = restarted {
-            // Wrapping: the version only has to change (a restored state may hold
-            // any base).
-            run.version_base = run
-                .version_base
-                .wrapping_add(run.residuals.version())
-                .wrapping_add(1);
             run.location = location;
-            run.residuals = model;
+            run.replace_residuals(model);
         }
-        if self.config.reselection_lengths().last() <= Some(history.len()) {
+        if last {
             run.history = None;
         }
     }
@@ -637,20 +644,14 @@ impl RollingForecaster {
         if finite.is_empty() {
             return false;
         }
-        let centre = crate::numeric::median_in_place(&mut finite.clone());
-        let mut deviations: Vec<f64> = finite.iter().map(|r| (r - centre).abs()).collect();
-        let spread = crate::numeric::median_in_place(&mut deviations);
+        let (_, spread) = crate::numeric::median_and_mad(&mut finite.clone());
         if !(spread > 0.0 && spread.is_finite()) {
             return false;
         }
         let Ok(model) = ResidualModel::new(self.config.residual_spec(), &finite) else {
             return false;
         };
-        run.version_base = run
-            .version_base
-            .wrapping_add(run.residuals.version())
-            .wrapping_add(1);
-        run.residuals = model;
+        run.replace_residuals(model);
         run.location.set_scale(spread);
         true
     }
