@@ -84,6 +84,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::anomaly::{Side, Verdict};
+use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
 
 /// The default re-arm gap of [`EventConfig`]: an event ends after this many
@@ -98,18 +99,18 @@ pub const DEFAULT_REARM: usize = 10;
 /// | [`rearm`](Self::rearm) | 10 ([`DEFAULT_REARM`]) | an event ends after this many consecutive quiet verdicts |
 /// | [`max_len`](Self::max_len) | none | an event spans at most this many indices |
 ///
-/// Each setting is read back by a getter: [`rearm_len`](Self::rearm_len) and
-/// [`max_event_len`](Self::max_event_len).
+/// [`check`](Check::check) gives the [`Checked`] configuration, which reads each
+/// setting back: [`rearm`](Checked::<EventConfig>::rearm) and
+/// [`max_len`](Checked::<EventConfig>::max_len).
 ///
 /// # Examples
 ///
 /// ```
 /// # fn main() -> Result<(), tailcast::Error> {
-/// use tailcast::events::EventConfig;
-/// let config = EventConfig::default().rearm(24).max_len(168);
-/// config.validate()?;
-/// assert_eq!((config.rearm_len(), config.max_event_len()), (24, Some(168)));
-/// let err = EventConfig::default().rearm(0).validate().unwrap_err();
+/// use tailcast::{Check, events::EventConfig};
+/// let config = EventConfig::default().rearm(24).max_len(168).check()?;
+/// assert_eq!((config.rearm(), config.max_len()), (24, Some(168)));
+/// let err = EventConfig::default().rearm(0).check().unwrap_err();
 /// assert_eq!(err.to_string(), "rearm must be >= 1, got 0");
 /// # Ok(())
 /// # }
@@ -144,23 +145,13 @@ impl EventConfig {
         self.max_len = Some(n);
         self
     }
+}
 
-    /// The re-arm gap.
-    pub fn rearm_len(&self) -> usize {
-        self.rearm
-    }
-
-    /// The longest span of an event, `None` when unbounded.
-    pub fn max_event_len(&self) -> Option<usize> {
-        self.max_len
-    }
-
-    /// Checks every field.
-    ///
+impl Check for EventConfig {
     /// # Errors
     ///
     /// [`Error::InvalidCount`] for a re-arm gap or a maximum length of 0.
-    pub fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<Checked<Self>> {
         if self.rearm == 0 {
             return Err(Error::InvalidCount {
                 name: "rearm",
@@ -175,16 +166,28 @@ impl EventConfig {
                 expected: ">= 1",
             });
         }
-        Ok(())
+        Ok(Checked::after_check(*self))
+    }
+}
+
+impl Checked<EventConfig> {
+    /// The re-arm gap.
+    pub fn rearm(&self) -> usize {
+        self.config().rearm
+    }
+
+    /// The longest span of an event, `None` when unbounded.
+    pub fn max_len(&self) -> Option<usize> {
+        self.config().max_len
     }
 
     fn rearm_u64(&self) -> u64 {
-        u64::try_from(self.rearm).unwrap_or(u64::MAX)
+        u64::try_from(self.rearm()).unwrap_or(u64::MAX)
     }
 
     /// The maximum span, `u64::MAX` when unbounded.
     fn max_span(&self) -> u64 {
-        self.max_len
+        self.max_len()
             .map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX))
     }
 }
@@ -261,7 +264,7 @@ impl Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "TrackerRepr")]
 pub struct EventTracker {
-    config: EventConfig,
+    config: Checked<EventConfig>,
     /// Verdicts pushed so far: the index of the next one.
     seen: u64,
     /// Quiet verdicts since the open event's last alarm (0 when none is open).
@@ -273,7 +276,8 @@ pub struct EventTracker {
 /// The deserialised form of [`EventTracker`], checked before it is used.
 #[derive(Debug, Deserialize)]
 struct TrackerRepr {
-    config: EventConfig,
+    /// Checked as it is read.
+    config: Checked<EventConfig>,
     seen: u64,
     quiet: u64,
     open: Option<Event>,
@@ -282,7 +286,6 @@ struct TrackerRepr {
 impl TryFrom<TrackerRepr> for EventTracker {
     type Error = Error;
     fn try_from(r: TrackerRepr) -> Result<Self> {
-        r.config.validate()?;
         let invalid = |reason| Err(Error::InvalidState { reason });
         match &r.open {
             None if r.quiet != 0 => {
@@ -318,11 +321,10 @@ impl EventTracker {
     ///
     /// # Errors
     ///
-    /// The errors of [`EventConfig::validate`].
-    pub fn new(config: EventConfig) -> Result<Self> {
-        config.validate()?;
+    /// The errors of [`EventConfig`]'s [`check`](Check::check).
+    pub fn new(config: impl IntoChecked<EventConfig>) -> Result<Self> {
         Ok(Self {
-            config,
+            config: config.into_checked()?,
             seen: 0,
             quiet: 0,
             open: None,
@@ -330,7 +332,7 @@ impl EventTracker {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &EventConfig {
+    pub fn config(&self) -> &Checked<EventConfig> {
         &self.config
     }
 
@@ -401,7 +403,7 @@ impl EventTracker {
 ///
 /// # Errors
 ///
-/// The errors of [`EventConfig::validate`].
+/// The errors of [`EventConfig`]'s [`check`](Check::check).
 ///
 /// # Examples
 ///
@@ -416,14 +418,17 @@ impl EventTracker {
 ///     .map(|t| if t == 250 { 50.0 } else { ((t * 7919) % 1009) as f64 / 1009.0 })
 ///     .collect();
 /// let verdicts = detector.score(&ys)?;
-/// let events = group_events(&verdicts, &EventConfig::default())?;
+/// let events = group_events(&verdicts, EventConfig::default())?;
 /// assert_eq!(events.len(), 1);
 /// assert_eq!((events[0].start, events[0].alarms), (250, 1));
 /// # Ok(())
 /// # }
 /// ```
-pub fn group_events(verdicts: &[Verdict], config: &EventConfig) -> Result<Vec<Event>> {
-    let mut tracker = EventTracker::new(*config)?;
+pub fn group_events(
+    verdicts: &[Verdict],
+    config: impl IntoChecked<EventConfig>,
+) -> Result<Vec<Event>> {
+    let mut tracker = EventTracker::new(config)?;
     let mut events: Vec<Event> = verdicts.iter().filter_map(|v| tracker.push(v)).collect();
     events.extend(tracker.flush());
     Ok(events)
@@ -492,7 +497,7 @@ mod tests {
     }
 
     fn group(kinds: &[Kind], config: EventConfig) -> Vec<Event> {
-        group_events(&verdicts(kinds), &config).unwrap()
+        group_events(&verdicts(kinds), config).unwrap()
     }
 
     #[test]
@@ -578,7 +583,7 @@ mod tests {
         // An alarm flag on an unscored verdict is ignored.
         let mut v = verdict(Missing);
         v.is_anomaly = true;
-        assert!(group_events(&[v], &config).unwrap().is_empty());
+        assert!(group_events(&[v], config).unwrap().is_empty());
     }
 
     #[test]
@@ -629,7 +634,7 @@ mod tests {
 
     #[test]
     fn bad_configs_name_the_parameter() {
-        let e = EventConfig::default().rearm(0).validate().unwrap_err();
+        let e = EventConfig::default().rearm(0).check().unwrap_err();
         assert_eq!(e.to_string(), "rearm must be >= 1, got 0");
         let e = EventTracker::new(EventConfig::default().max_len(0)).unwrap_err();
         assert_eq!(
@@ -640,9 +645,12 @@ mod tests {
                 expected: ">= 1"
             }
         );
-        assert!(group_events(&[], &EventConfig::default().rearm(0)).is_err());
-        assert_eq!(EventConfig::default().rearm_len(), DEFAULT_REARM);
-        assert_eq!(EventConfig::default().max_event_len(), None);
+        assert!(group_events(&[], EventConfig::default().rearm(0)).is_err());
+        assert_eq!(
+            EventConfig::default().check().unwrap().rearm(),
+            DEFAULT_REARM
+        );
+        assert_eq!(EventConfig::default().check().unwrap().max_len(), None);
     }
 
     /// A mixed stream: alarms on both sides with infinite scores, gaps, quiet runs.
@@ -763,7 +771,7 @@ mod tests {
                 config = config.max_len(m);
             }
             let vs = verdicts(&kinds);
-            let events = group_events(&vs, &config).unwrap();
+            let events = group_events(&vs, config).unwrap();
             let alarm_at = |i: u64| matches!(kinds[i as usize], Alarm(..));
             let mut alarms = 0;
             let mut previous_end = None;

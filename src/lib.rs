@@ -7,6 +7,7 @@
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
 
 pub mod anomaly;
+mod checked;
 pub mod conditional;
 pub mod dist;
 mod error;
@@ -19,6 +20,7 @@ mod numeric;
 pub mod synthetic;
 
 pub use anomaly::{AnomalyDetector, DetectorConfig, Side, Verdict};
+pub use checked::{Check, Checked, IntoChecked};
 pub use conditional::{ConditionalSbp, ConditionalSbpConfig, ConditionalSbpFit};
 pub use dist::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 pub use error::{Error, Result};

@@ -105,7 +105,7 @@ fn a_regime_switch_is_one_event_and_one_regime_change() {
         .unwrap()
         .1;
     let r = run(&series, DetectorConfig::default());
-    let events = group_events(&r.verdicts, &EventConfig::default()).unwrap();
+    let events = group_events(&r.verdicts, EventConfig::default()).unwrap();
     let anomalous = series.anomalous_mask();
     let scored_switches: Vec<usize> = series
         .shifts
