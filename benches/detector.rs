@@ -13,6 +13,7 @@ use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Normal};
+use tailcast::Check;
 use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, RollingForecaster};
 
 const WINDOWS: [usize; 3] = [100, 1_000, 10_000];
@@ -37,7 +38,7 @@ fn series(n: usize, seed: u64) -> Vec<f64> {
 fn warmed(config: ForecasterConfig, window: usize) -> AnomalyDetector {
     // Past the automatic location model's last re-selection (16 warm-ups), a
     // one-off that does not belong in a per-observation figure.
-    let n = (2 * window + 2000).max(17 * config.warmup_len());
+    let n = (2 * window + 2000).max(17 * config.clone().check().unwrap().warmup());
     let mut d = AnomalyDetector::new(DetectorConfig::default().forecaster(config)).unwrap();
     for y in series(n, 1) {
         d.update(y).unwrap();
@@ -74,8 +75,10 @@ fn stream(c: &mut Criterion, group: &str, batch: usize, config: fn(usize) -> For
 fn detector_default(c: &mut Criterion) {
     stream(c, "detector_default", 100_000, |w| {
         DetectorConfig::default()
-            .forecaster_config()
-            .clone()
+            .check()
+            .unwrap()
+            .forecaster()
+            .into_config()
             .window(w)
     });
 }

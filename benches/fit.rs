@@ -13,6 +13,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use rand::SeedableRng;
 use rand::distr::Distribution;
 use rand::rngs::StdRng;
+use tailcast::Check;
 use tailcast::fit::{GpdFitter, SbpConfig, SbpFitter};
 use tailcast::{GeneralizedPareto, SplicedBinnedPareto};
 
@@ -40,11 +41,11 @@ fn gpd_fit(c: &mut Criterion) {
     g.bench_function("GeneralizedPareto::fit", |b| {
         b.iter(|| GeneralizedPareto::fit(black_box(&x)).unwrap())
     });
-    let global = GpdFitter::default();
+    let global = GpdFitter::default().check().unwrap();
     g.bench_function("fitter_global", |b| {
         b.iter(|| global.fit(black_box(&x), None).unwrap())
     });
-    let local = GpdFitter::default().global(false);
+    let local = GpdFitter::default().global(false).check().unwrap();
     g.bench_function("fitter_local", |b| {
         b.iter(|| local.fit(black_box(&x), None).unwrap())
     });
@@ -55,7 +56,7 @@ fn gpd_fit(c: &mut Criterion) {
 /// from the previous estimate, no global search.
 fn gpd_refit_warm(c: &mut Criterion) {
     let x = bench_data();
-    let fitter = GpdFitter::default().global(false);
+    let fitter = GpdFitter::default().global(false).check().unwrap();
     let prev = fitter.fit(&x[..50], None).unwrap();
     let window = &x[1..51];
     let mut g = c.benchmark_group("gpd_refit_warm_50");

@@ -24,6 +24,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use libspot_rs::{SpotConfig, SpotDetector};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use tailcast::Check;
 use tailcast::synthetic::spot_stream;
 use tailcast::{AnomalyDetector, DetectorConfig};
 
@@ -51,8 +52,10 @@ fn side_by_side(c: &mut Criterion) {
         )
     });
     let forecaster = DetectorConfig::default()
-        .forecaster_config()
-        .clone()
+        .check()
+        .unwrap()
+        .forecaster()
+        .into_config()
         .window(1_000);
     let mut detector =
         AnomalyDetector::new(DetectorConfig::default().forecaster(forecaster)).unwrap();

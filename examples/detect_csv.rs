@@ -28,8 +28,9 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufWriter, Read, Write};
 
+use tailcast::Check;
 use tailcast::events::{Event, EventConfig, EventTracker};
-use tailcast::{AnomalyDetector, DetectorConfig, LocationModel, Side, Verdict};
+use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Side, Verdict};
 
 const USAGE: &str = "\
 detect_csv: flag anomalies in one column of a CSV file with tailcast's AnomalyDetector
@@ -190,8 +191,16 @@ impl Options {
 
     /// The detector the options describe, with the period resolved to rows.
     fn detector(&self, period: Option<usize>) -> Result<AnomalyDetector, Failure> {
+        let checked = |c: &ForecasterConfig| {
+            c.check()
+                .map_err(|e| Failure::usage(format!("invalid option: {e}")))
+        };
         // The detector's default forecaster (its tail-shape bound is the detector's).
-        let mut forecaster = DetectorConfig::default().forecaster_config().clone();
+        let mut forecaster = DetectorConfig::default()
+            .check()
+            .map_err(|e| Failure::usage(e.to_string()))?
+            .forecaster()
+            .into_config();
         if let Some(n) = self.window {
             forecaster = forecaster.window(n);
         }
@@ -206,11 +215,11 @@ impl Options {
         if let (None, Some(rows)) = (self.warmup, self.rows) {
             let short =
                 ((rows as f64 * SHORT_FILE_WARMUP_SHARE) as usize).max(SHORT_FILE_MIN_WARMUP);
-            if short < forecaster.warmup_len() {
+            if short < checked(&forecaster)?.warmup() {
                 forecaster = forecaster.warmup(short);
             }
         }
-        let warmup = forecaster.warmup_len();
+        let warmup = checked(&forecaster)?.warmup();
         if warmup > MAX_WARMUP {
             return Err(Failure::usage(format!(
                 "the warm-up would be {warmup} rows (three periods of {} rows), more than \
@@ -1289,7 +1298,7 @@ fn run<W: Write, E: Write>(
     let timed = options.time_column.is_some();
     let mut pipeline = Pipeline::new(detector, tracker, options.log, timed, open()?)?;
     pipeline.summary.inferred = inferred;
-    pipeline.summary.warmup = pipeline.detector.config().forecaster_config().warmup_len();
+    pipeline.summary.warmup = pipeline.detector.config().forecaster().warmup();
     let at =
         |line: u64, message: String| Failure::input(format!("{source}, line {line}: {message}"));
     let mut buffered = buffer.into_iter();
@@ -1613,7 +1622,7 @@ mod tests {
         assert_eq!(o.risk, 1e-4);
         assert_eq!(o.exclusion_risk, Some(0.01));
         let config = o.detector(Some(24)).unwrap().config().clone();
-        assert_eq!(config.exclusion_level(), 0.01);
+        assert_eq!(config.exclusion_risk(), 0.01);
         assert_eq!(o.side, Side::Upper);
         assert_eq!(
             (o.window, o.warmup, o.period.clone()),
@@ -1735,13 +1744,8 @@ mod tests {
         assert!(o.detector(Some(3_333_334)).is_err());
         // A short file is mostly scored: 15 % of its rows, at least 100; a given
         // --warmup and three periods of a given season win.
-        let warmup = |o: &Options, period| {
-            o.detector(period)
-                .unwrap()
-                .config()
-                .forecaster_config()
-                .warmup_len()
-        };
+        let warmup =
+            |o: &Options, period| o.detector(period).unwrap().config().forecaster().warmup();
         let mut o = options("f");
         assert_eq!(warmup(&o, None), 1000);
         for (rows, expected) in [(1_600, 240), (300, 100), (100_000, 1000)] {

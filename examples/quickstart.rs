@@ -123,7 +123,7 @@ fn run() -> Result<(), Box<dyn Error>> {
     );
     println!(
         "model: log(value) = robust seasonal level (period {PERIOD}) + SBP residual; window {}, first forecast at hour {first}",
-        detector.config().forecaster_config().window_len()
+        detector.config().forecaster().window()
     );
     print_tails(&fit, residuals.len());
     println!(

@@ -184,7 +184,7 @@ fn run(config: &ForecasterConfig, series: &[f64], baselines: Option<f64>) -> Res
         })
         .collect();
     let mut forecaster = RollingForecaster::new(config.clone())?;
-    let mut base = Baselines::new(config.window_len(), baselines.unwrap_or(0.0));
+    let mut base = Baselines::new(forecaster.config().window(), baselines.unwrap_or(0.0));
     let mut version = None;
     for (t, &y) in series.iter().enumerate() {
         if let Ok(f) = forecaster.forecast() {

@@ -12,6 +12,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use tailcast::Check;
 use tailcast::{AnomalyDetector, DetectorConfig, Side};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,8 +30,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for decay in [false, true] {
             for impute in [false, true] {
                 let mut fc = DetectorConfig::default()
-                    .forecaster_config()
-                    .clone()
+                    .check()?
+                    .forecaster()
+                    .into_config()
                     .window(window);
                 if decay {
                     fc = fc.half_life(window as f64 / 2.0);

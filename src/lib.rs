@@ -33,7 +33,8 @@ pub use forecast::{
 
 /// The types most programs need, for a glob import: `use tailcast::prelude::*;`.
 ///
-/// The distributions, the fitted-distribution configuration, the forecaster, the
+/// The configurations' [`Check`] / [`Checked`] pattern, the distributions, the
+/// fitted-distribution configuration, the forecaster, the
 /// detector with its verdicts and events, the conditional model, the error type and
 /// the [`Crps`](crate::metrics::Crps) trait. Everything here is also at the crate
 /// root; the generators, oracles and the paper's evaluation protocol (test and
@@ -51,8 +52,9 @@ pub use forecast::{
 pub mod prelude {
     pub use crate::metrics::Crps;
     pub use crate::{
-        AnomalyDetector, Binned, ConditionalSbp, ConditionalSbpConfig, DetectorConfig, Error,
-        Event, EventConfig, EventTracker, ForecasterConfig, GeneralizedPareto, LocationModel,
-        Result, RollingForecaster, SbpConfig, Side, SplicedBinnedPareto, Tail, Verdict,
+        AnomalyDetector, Binned, Check, Checked, ConditionalSbp, ConditionalSbpConfig,
+        DetectorConfig, Error, Event, EventConfig, EventTracker, ForecasterConfig,
+        GeneralizedPareto, LocationModel, Result, RollingForecaster, SbpConfig, Side,
+        SplicedBinnedPareto, Tail, Verdict,
     };
 }

@@ -229,3 +229,21 @@ pub(crate) mod option_vec {
         Ok(Option::<Owned>::deserialize(d)?.map(|o| o.0))
     }
 }
+
+/// An upper bound where `+∞` means "no bound" (`max_tail_shape`): written as an
+/// optional number, `null` (none) for `+∞`, the form such settings were saved in
+/// before they were stored as given; read back with `null` as `+∞`.
+pub(crate) mod bound {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Writes `null` for `+∞`, else the number.
+    pub(crate) fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        let bound = if *v == f64::INFINITY { None } else { Some(*v) };
+        bound.serialize(s)
+    }
+
+    /// Reads `null` as `+∞`.
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+    }
+}

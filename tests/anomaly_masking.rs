@@ -7,6 +7,7 @@ use rand::distr::Distribution;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use rand_distr::StudentT;
+use tailcast::Check;
 use tailcast::anomaly::DEFAULT_EXCLUSION_RISK;
 use tailcast::{AnomalyDetector, DetectorConfig, Error, ForecasterConfig, LocationModel};
 
@@ -211,19 +212,13 @@ fn the_thinning_cost_on_clean_heavy_tailed_noise() {
 #[test]
 fn the_exclusion_level_is_validated_and_resolved() {
     let d = DetectorConfig::default();
-    assert_eq!(d.exclusion_level(), DEFAULT_EXCLUSION_RISK);
+    let level = |c: DetectorConfig| c.check().unwrap().exclusion_risk();
+    assert_eq!(level(d.clone()), DEFAULT_EXCLUSION_RISK);
     assert_eq!(DEFAULT_EXCLUSION_RISK, 1e-3);
-    assert_eq!(d.clone().risk(1e-5).exclusion_level(), 1e-3);
-    assert_eq!(d.clone().risk(0.01).exclusion_level(), 0.01);
-    assert_eq!(
-        d.clone().risk(1e-5).exclusion_risk(1e-4).exclusion_level(),
-        1e-4
-    );
-    d.clone()
-        .risk(1e-4)
-        .exclusion_risk(1e-4)
-        .validate()
-        .unwrap();
+    assert_eq!(level(d.clone().risk(1e-5)), 1e-3);
+    assert_eq!(level(d.clone().risk(0.01)), 0.01);
+    assert_eq!(level(d.clone().risk(1e-5).exclusion_risk(1e-4)), 1e-4);
+    d.clone().risk(1e-4).exclusion_risk(1e-4).check().unwrap();
     for bad in [0.0, 1e-5, 1.0, f64::NAN, -1.0] {
         let err = AnomalyDetector::new(d.clone().risk(1e-4).exclusion_risk(bad)).unwrap_err();
         assert!(
@@ -254,7 +249,7 @@ fn old_configs_read_back_with_the_default_level() {
         .unwrap();
     let back: DetectorConfig = serde_json::from_value(json).unwrap();
     assert_eq!(back, c);
-    assert_eq!(back.exclusion_level(), 1e-3);
+    assert_eq!(back.check().unwrap().exclusion_risk(), 1e-3);
     let set = c.exclusion_risk(0.002);
     let back: DetectorConfig = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
     assert_eq!(back, set);

@@ -5,6 +5,7 @@
 //! for bit.
 
 use proptest::prelude::*;
+use tailcast::Check;
 use tailcast::{
     AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, RollingForecaster, Side,
 };
@@ -114,7 +115,7 @@ proptest! {
     #[test]
     fn detector_never_panics_and_never_poisons(config in config(), ys in stream()) {
         let mut d = AnomalyDetector::new(config.clone()).unwrap();
-        let risk = config.risk_level();
+        let risk = config.check().unwrap().risk();
         for &y in &ys {
             if y.is_infinite() {
                 let before = serde_json::to_string(&d).unwrap();
@@ -153,7 +154,7 @@ proptest! {
 
     #[test]
     fn forecaster_quantiles_stay_ordered(config in config(), ys in stream()) {
-        let mut f = RollingForecaster::new(config.forecaster_config().clone()).unwrap();
+        let mut f = RollingForecaster::new(config.check().unwrap().forecaster()).unwrap();
         for &y in &ys {
             let _ = f.observe(y);
         }

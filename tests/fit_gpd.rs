@@ -4,6 +4,7 @@
 use rand::SeedableRng;
 use rand::distr::Distribution;
 use rand::rngs::StdRng;
+use tailcast::Check;
 use tailcast::fit::{GpdFitter, observed_information};
 use tailcast::{Error, GeneralizedPareto};
 
@@ -123,14 +124,14 @@ fn integer_weights_equal_repeated_points() {
 #[test]
 fn warm_start_converges_in_a_few_passes_to_the_same_optimum() {
     let x = sample(0.2, 1.0, 1000, 11);
-    let fitter = GpdFitter::default().global(false);
+    let fitter = GpdFitter::default().global(false).check().unwrap();
     let first = fitter.fit(&x, None).unwrap();
     let mut y = x.clone();
     y[17] = 3.3; // the window moved by one point
     let warm = fitter
         .fit_with_start(&y, None, first.shape, first.scale)
         .unwrap();
-    let cold = GpdFitter::default().fit(&y, None).unwrap();
+    let cold = GpdFitter::default().check().unwrap().fit(&y, None).unwrap();
     assert!(warm.iterations <= 3, "{} passes", warm.iterations);
     assert!((warm.log_likelihood - cold.log_likelihood).abs() < 1e-9);
     // A start anywhere (even an infeasible shape) still converges.
@@ -219,7 +220,10 @@ fn bad_input_gets_a_named_error() {
         Err(Error::TooFewObservations { got: 1, .. })
     ));
     assert!(matches!(
-        GpdFitter::default().fit_with_start(&x, None, f64::NAN, 1.0),
+        GpdFitter::default()
+            .check()
+            .unwrap()
+            .fit_with_start(&x, None, f64::NAN, 1.0),
         Err(Error::NonFiniteParameter { name: "shape", .. })
     ));
     let e = fit(&[1.0, 0.0]).unwrap_err();

@@ -9,6 +9,7 @@
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use tailcast::Check;
 use tailcast::GeneralizedPareto;
 use tailcast::fit::GpdFitter;
 
@@ -117,7 +118,7 @@ fn golden(x: &[f64], w: &[f64], mut a: f64, mut b: f64) -> f64 {
 /// times the local climb alone fell short of it.
 fn check(cases: usize, seed: u64, weighted: bool) -> usize {
     let mut rng = StdRng::seed_from_u64(seed);
-    let local = GpdFitter::default().global(false);
+    let local = GpdFitter::default().global(false).check().unwrap();
     let mut local_misses = 0;
     for case in 0..cases {
         let x = clustered(&mut rng);
@@ -129,7 +130,7 @@ fn check(cases: usize, seed: u64, weighted: bool) -> usize {
             vec![1.0; x.len()]
         };
         let weights = weighted.then_some(&w[..]);
-        let Ok(fit) = GpdFitter::default().fit(&x, weights) else {
+        let Ok(fit) = GpdFitter::default().check().unwrap().fit(&x, weights) else {
             // Only degenerate samples (constant, or fewer than two weighted points)
             // may fail.
             let kept: Vec<f64> = x

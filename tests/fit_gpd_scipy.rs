@@ -6,6 +6,7 @@
 mod common;
 
 use common::{fixture, num, nums};
+use tailcast::Check;
 use tailcast::GeneralizedPareto;
 use tailcast::fit::GpdFitter;
 
@@ -137,9 +138,13 @@ fn boundary_maximum_is_reported_as_shape_minus_one_and_the_largest_point() {
 
 #[test]
 fn local_search_alone_reaches_the_same_optimum_on_these_samples() {
-    let local = GpdFitter::default().global(false);
+    let local = GpdFitter::default().global(false).check().unwrap();
     for c in cases() {
-        let a = GpdFitter::default().fit(&c.data, None).unwrap();
+        let a = GpdFitter::default()
+            .check()
+            .unwrap()
+            .fit(&c.data, None)
+            .unwrap();
         let b = local.fit(&c.data, None).unwrap();
         assert!(
             (a.log_likelihood - b.log_likelihood).abs() < 1e-9,

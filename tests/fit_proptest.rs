@@ -1,6 +1,7 @@
 //! Arbitrary data never makes a fit panic or return a NaN parameter.
 
 use proptest::prelude::*;
+use tailcast::Check;
 use tailcast::fit::{GpdFitter, SbpConfig};
 use tailcast::{GeneralizedPareto, SplicedBinnedPareto};
 
@@ -30,7 +31,7 @@ proptest! {
     #[test]
     fn gpd_fit_on_positive_data_succeeds(x in prop::collection::vec(1e-12..1e12f64, 2..80)) {
         let distinct = x.iter().any(|&v| v != x[0]);
-        let r = GpdFitter::default().fit(&x, None);
+        let r = GpdFitter::default().check().unwrap().fit(&x, None);
         prop_assert_eq!(r.is_ok(), distinct, "{:?}", r);
         if let Ok(e) = r {
             let direct: f64 = x.iter().map(|&v| e.dist().ln_pdf(v)).sum();
@@ -42,8 +43,8 @@ proptest! {
     fn global_fit_is_never_below_the_local_one_or_the_boundary(
         x in prop::collection::vec(1e-9..1e9f64, 2..60),
     ) {
-        let global = GpdFitter::default().fit(&x, None);
-        let local = GpdFitter::default().global(false).fit(&x, None);
+        let global = GpdFitter::default().check().unwrap().fit(&x, None);
+        let local = GpdFitter::default().global(false).check().unwrap().fit(&x, None);
         if let (Ok(g), Ok(l)) = (global, local) {
             let tol = 1e-9 * (1.0 + l.log_likelihood.abs());
             prop_assert!(g.log_likelihood >= l.log_likelihood - tol, "{:?} {:?}", g, l);

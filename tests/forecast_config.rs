@@ -4,6 +4,7 @@ use tailcast::fit::SbpConfig;
 use tailcast::{
     AnomalyDetector, DetectorConfig, Error, ForecasterConfig, LocationModel, RollingForecaster,
 };
+use tailcast::{Check, Checked};
 
 #[track_caller]
 fn rejects(config: ForecasterConfig, message: &str) {
@@ -17,48 +18,49 @@ fn rejects(config: ForecasterConfig, message: &str) {
 
 #[test]
 fn defaults_are_valid_and_documented() {
-    let c = ForecasterConfig::default();
-    c.validate().unwrap();
-    assert_eq!(c.window_len(), 1000);
-    assert_eq!(c.half_life_len(), None);
-    assert_eq!(c.refit_interval(), 100);
-    assert_eq!(c.warmup_len(), 1000);
-    assert_eq!(c.location_model(), LocationModel::Auto);
-    assert_eq!(c.level_smoothing_weight(), 0.1);
-    assert_eq!(c.seasonal_smoothing_weight(), 0.1);
-    assert_eq!(c.robust_clip_width(), 2.5);
-    assert!(!c.bounded_tails_allowed());
-    assert_eq!(c.tail_shape_bound(), 1.0);
-    let set = ForecasterConfig::default()
-        .level_smoothing(0.2)
-        .seasonal_smoothing(0.3)
-        .robust_clip(4.0)
-        .allow_bounded_tails(true)
-        .max_tail_shape(0.5);
+    let checked = |c: ForecasterConfig| -> Checked<ForecasterConfig> { c.check().unwrap() };
+    let c = checked(ForecasterConfig::default());
+    assert_eq!(c.window(), 1000);
+    assert_eq!(c.half_life(), None);
+    assert_eq!(c.refit_every(), 100);
+    assert_eq!(c.warmup(), 1000);
+    assert_eq!(c.location(), LocationModel::Auto);
+    assert_eq!(c.level_smoothing(), 0.1);
+    assert_eq!(c.seasonal_smoothing(), 0.1);
+    assert_eq!(c.robust_clip(), 2.5);
+    assert!(!c.allow_bounded_tails());
+    assert_eq!(c.max_tail_shape(), 1.0);
+    let set = checked(
+        ForecasterConfig::default()
+            .level_smoothing(0.2)
+            .seasonal_smoothing(0.3)
+            .robust_clip(4.0)
+            .allow_bounded_tails(true)
+            .max_tail_shape(0.5),
+    );
     assert_eq!(
         (
-            set.level_smoothing_weight(),
-            set.seasonal_smoothing_weight(),
-            set.robust_clip_width(),
-            set.bounded_tails_allowed(),
-            set.tail_shape_bound()
+            set.level_smoothing(),
+            set.seasonal_smoothing(),
+            set.robust_clip(),
+            set.allow_bounded_tails(),
+            set.max_tail_shape()
         ),
         (0.2, 0.3, 4.0, true, 0.5)
     );
-    let d = DetectorConfig::default();
-    d.validate().unwrap();
-    assert_eq!(d.risk_level(), 1e-3);
-    assert_eq!(d.tail_side(), tailcast::Side::TwoSided);
-    assert!(d.excludes_anomalies());
-    assert_eq!(d.exclusion_level(), 1e-3);
-    assert_eq!(d.max_excluded_run_len(), 25);
-    assert!(!d.imputes_excluded());
+    let d = DetectorConfig::default().check().unwrap();
+    assert_eq!(d.risk(), 1e-3);
+    assert_eq!(d.side(), tailcast::Side::TwoSided);
+    assert!(d.exclude_anomalies());
+    assert_eq!(d.exclusion_risk(), 1e-3);
+    assert_eq!(d.max_excluded_run(), 25);
+    assert!(!d.impute_excluded());
     // The detector's forecaster is the default one with a looser tail-shape bound.
     assert_eq!(
-        d.forecaster_config(),
+        d.forecaster().config(),
         &ForecasterConfig::default().max_tail_shape(tailcast::anomaly::DETECTOR_MAX_TAIL_SHAPE)
     );
-    assert_eq!(d.forecaster_config().tail_shape_bound(), 3.0);
+    assert_eq!(d.forecaster().max_tail_shape(), 3.0);
     // Every setter is read back by its getter.
     let set = DetectorConfig::default()
         .forecaster(ForecasterConfig::default().window(77))
@@ -66,23 +68,28 @@ fn defaults_are_valid_and_documented() {
         .side(tailcast::Side::Upper)
         .exclude_anomalies(false)
         .exclusion_risk(5e-3)
-        .max_excluded_run(3);
-    assert_eq!(set.forecaster_config().window_len(), 77);
-    assert_eq!(set.risk_level(), 1e-4);
-    assert_eq!(set.tail_side(), tailcast::Side::Upper);
-    assert!(!set.excludes_anomalies());
-    assert_eq!(set.exclusion_level(), 5e-3);
-    assert_eq!(set.max_excluded_run_len(), 3);
+        .max_excluded_run(3)
+        .check()
+        .unwrap();
+    assert_eq!(set.forecaster().window(), 77);
+    assert_eq!(set.risk(), 1e-4);
+    assert_eq!(set.side(), tailcast::Side::Upper);
+    assert!(!set.exclude_anomalies());
+    assert_eq!(set.exclusion_risk(), 5e-3);
+    assert_eq!(set.max_excluded_run(), 3);
     // Small windows warm up on at least 20 values; models raise the warm-up (the
     // default `Auto` to 40).
     let level = ForecasterConfig::default().location(LocationModel::Level);
-    assert_eq!(level.window(5).warmup_len(), 20);
-    assert_eq!(ForecasterConfig::default().window(5).warmup_len(), 40);
+    assert_eq!(checked(level.window(5)).warmup(), 20);
+    assert_eq!(checked(ForecasterConfig::default().window(5)).warmup(), 40);
     let seasonal = ForecasterConfig::default()
         .window(100)
         .location(LocationModel::Seasonal { period: 48 });
-    assert_eq!(seasonal.warmup_len(), 144);
-    assert_eq!(ForecasterConfig::default().window(10).refit_interval(), 1);
+    assert_eq!(checked(seasonal).warmup(), 144);
+    assert_eq!(
+        checked(ForecasterConfig::default().window(10)).refit_every(),
+        1
+    );
 }
 
 #[test]
@@ -129,7 +136,7 @@ fn limits() {
         }
         assert_eq!(d.forecaster().window_len(), 2900 + 100);
     }
-    ForecasterConfig::default().warmup(huge).validate().unwrap();
+    ForecasterConfig::default().warmup(huge).check().unwrap();
 }
 
 #[test]
@@ -145,7 +152,7 @@ fn half_life() {
     ForecasterConfig::default()
         .half_life(5.0)
         .no_decay()
-        .validate()
+        .check()
         .unwrap();
 }
 
@@ -191,7 +198,7 @@ fn smoothing_and_clip() {
     }
     ForecasterConfig::default()
         .level_smoothing(1.0)
-        .validate()
+        .check()
         .unwrap();
     rejects(
         ForecasterConfig::default().robust_clip(0.0),

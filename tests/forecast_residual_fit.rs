@@ -1,5 +1,5 @@
 //! One SBP fitting path: fitting a forecaster's residuals (with their weights) with
-//! the forecaster's `residual_sbp_config()` gives the forecaster's residual SBP.
+//! the forecaster's `residual_sbp()` gives the forecaster's residual SBP.
 //!
 //! What is compared, and to what accuracy (1e-12 relative on every bin probability,
 //! edge, threshold and tail scale, 1e-12 absolute on a tail shape below 1):
@@ -21,6 +21,7 @@
 
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
+use tailcast::Check;
 use tailcast::fit::SbpFitter;
 use tailcast::{ForecasterConfig, LocationModel, RollingForecaster, SplicedBinnedPareto};
 
@@ -76,13 +77,13 @@ fn assert_same(got: &SplicedBinnedPareto, want: &SplicedBinnedPareto, exact: boo
 /// The SBP `SbpFitter` gives on the forecaster's residuals with its configuration,
 /// the grid fixed to `grid` if given.
 fn refit(f: &RollingForecaster, grid: Option<(f64, f64)>) -> SplicedBinnedPareto {
-    let mut config = f.config().residual_sbp_config();
+    let mut config = f.config().residual_sbp();
     if let Some((low, high)) = grid {
-        config = config.bounds(low, high);
+        config = config.into_config().bounds(low, high).check().unwrap();
     }
     let residuals: Vec<f64> = f.residuals().collect();
     let weights: Vec<f64> = f.residual_weights().collect();
-    let weighted = f.config().half_life_len().is_some();
+    let weighted = f.config().half_life().is_some();
     SbpFitter::new(config)
         .unwrap()
         .fit(&residuals, weighted.then_some(&weights[..]))
@@ -118,7 +119,7 @@ fn fitting_the_residuals_with_the_forecasters_config_gives_its_sbp() {
     ];
     for (case, config) in configs.into_iter().enumerate() {
         let ys = series(3_000, 40 + case as u64);
-        let warmup = config.warmup_len();
+        let warmup = config.clone().check().unwrap().warmup();
         let mut f = RollingForecaster::new(config).unwrap();
         for &y in &ys[..warmup] {
             f.observe(y).unwrap();
@@ -126,7 +127,7 @@ fn fitting_the_residuals_with_the_forecasters_config_gives_its_sbp() {
         // The first fit: automatic grid, cold tail fits.
         let want = f.forecast().unwrap().residual().clone();
         // Equal weights: the same bits (the same counts, exceedances and order).
-        let exact = f.config().half_life_len().is_none();
+        let exact = f.config().half_life().is_none();
         assert_same(
             &refit(&f, None),
             &want,
@@ -163,15 +164,17 @@ fn the_config_carries_the_forecasters_rules() {
     let config = ForecasterConfig::default()
         .allow_bounded_tails(true)
         .max_tail_shape(2.0)
-        .residual_sbp_config();
-    assert_eq!(config.threshold_rule(), Thresholds::Empirical);
-    assert!(config.bounded_tails_allowed() && config.tail_shape_bound() == 2.0);
-    assert!(config.tail_fallbacks_on() && config.rescales_exceedances());
+        .check()
+        .unwrap()
+        .residual_sbp();
+    assert_eq!(config.thresholds(), Thresholds::Empirical);
+    assert!(config.allow_bounded_tails() && config.max_tail_shape() == 2.0);
+    assert!(config.tail_fallbacks() && config.rescale_exceedances());
     let json = serde_json::to_string(&config).unwrap();
     assert!(json.contains(&serde_json::to_string(&Bounds::Central { margin: 0.5 }).unwrap()));
     // The defaults of a plain fit are unchanged.
-    let plain = tailcast::SbpConfig::default();
-    assert_eq!(plain.threshold_rule(), Thresholds::BodyQuantiles);
-    assert!(plain.bounded_tails_allowed() && plain.tail_shape_bound() == f64::INFINITY);
-    assert!(!plain.tail_fallbacks_on() && !plain.rescales_exceedances());
+    let plain = tailcast::SbpConfig::default().check().unwrap();
+    assert_eq!(plain.thresholds(), Thresholds::BodyQuantiles);
+    assert!(plain.allow_bounded_tails() && plain.max_tail_shape() == f64::INFINITY);
+    assert!(!plain.tail_fallbacks() && !plain.rescale_exceedances());
 }

@@ -23,6 +23,7 @@
 //! of 1 moves the far-tail exceedance rates by 3 in 10,000; a bound of 1/2 binds in
 //! 40 % of refits and moves them three times as much.
 
+use tailcast::Check;
 use tailcast::forecast::DEFAULT_MAX_TAIL_SHAPE;
 use tailcast::metrics::Crps;
 use tailcast::synthetic::paper_datasets;
@@ -147,12 +148,12 @@ fn the_bound_holds_with_bounded_tails() {
 #[test]
 fn the_bound_is_validated_and_read_back() {
     let c = ForecasterConfig::default();
-    assert_eq!(c.tail_shape_bound(), 1.0);
+    let bound = |c: &ForecasterConfig| c.check().unwrap().max_tail_shape();
+    assert_eq!(bound(&c), 1.0);
     assert_eq!(DEFAULT_MAX_TAIL_SHAPE, 1.0);
-    assert_eq!(c.clone().max_tail_shape(0.25).tail_shape_bound(), 0.25);
+    assert_eq!(bound(&c.clone().max_tail_shape(0.25)), 0.25);
     let free = c.clone().max_tail_shape(f64::INFINITY);
-    free.validate().unwrap();
-    assert_eq!(free.tail_shape_bound(), f64::INFINITY);
+    assert_eq!(bound(&free), f64::INFINITY);
     for (bad, message) in [
         (0.0, "max_tail_shape must be > 0, got 0"),
         (-1.0, "max_tail_shape must be > 0, got -1"),
@@ -188,5 +189,5 @@ fn the_bound_is_validated_and_read_back() {
         .remove("max_tail_shape")
         .unwrap();
     let back: ForecasterConfig = serde_json::from_value(json).unwrap();
-    assert_eq!(back.tail_shape_bound(), 1.0);
+    assert_eq!(bound(&back), 1.0);
 }

@@ -16,14 +16,14 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, StandardNormal};
 use tailcast::fit::SbpConfig;
 use tailcast::{
-    AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, RollingForecaster,
+    AnomalyDetector, Checked, DetectorConfig, ForecasterConfig, LocationModel, RollingForecaster,
     SplicedBinnedPareto,
 };
 
 /// What is wrong with a residual law under `config`, if anything.
-fn violation(sbp: &SplicedBinnedPareto, config: &ForecasterConfig) -> Option<String> {
-    let bound = config.tail_shape_bound();
-    let lowest = if config.bounded_tails_allowed() {
+fn violation(sbp: &SplicedBinnedPareto, config: &Checked<ForecasterConfig>) -> Option<String> {
+    let bound = config.max_tail_shape();
+    let lowest = if config.allow_bounded_tails() {
         f64::NEG_INFINITY
     } else {
         0.0
@@ -52,7 +52,7 @@ fn run_forecaster(config: &ForecasterConfig, ys: &[f64]) -> Result<(), String> {
         if f.residual_version() != version {
             version = f.residual_version();
             let sbp = f.forecast().map_err(|e| e.to_string())?.residual();
-            if let Some(v) = violation(sbp, config) {
+            if let Some(v) = violation(sbp, f.config()) {
                 return Err(format!("after observation {t} ({y:e}): {v}"));
             }
         }

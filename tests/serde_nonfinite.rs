@@ -5,6 +5,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tailcast::Check;
 use tailcast::fit::{GpdEstimate, GpdFit, GpdFitter, SbpConfig, SbpEstimate, SbpFit, SbpFitter};
 use tailcast::metrics::{RegionMae, pp_score_from_pit};
 use tailcast::{
@@ -75,7 +76,11 @@ fn fits_round_trip_non_finite_log_likelihoods() {
             }),
         ],
     );
-    let est: GpdEstimate = GpdFitter::default().fit(&excess, None).unwrap();
+    let est: GpdEstimate = GpdFitter::default()
+        .check()
+        .unwrap()
+        .fit(&excess, None)
+        .unwrap();
     round_trips(
         &est,
         &[("log_likelihood", |e: &GpdEstimate| e.log_likelihood)],

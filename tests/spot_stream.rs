@@ -15,6 +15,7 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
+use tailcast::Check;
 use tailcast::{AnomalyDetector, DetectorConfig};
 
 #[test]
@@ -22,8 +23,10 @@ fn alarms_are_near_the_risk_level_at_windows_1000_and_10000() {
     let ys = tailcast::synthetic::spot_stream(1_000_000, &mut StdRng::seed_from_u64(7));
     for window in [1_000, 10_000] {
         let forecaster = DetectorConfig::default()
-            .forecaster_config()
-            .clone()
+            .check()
+            .unwrap()
+            .forecaster()
+            .into_config()
             .window(window);
         let mut d = AnomalyDetector::new(DetectorConfig::default().forecaster(forecaster)).unwrap();
         let (mut alarms, mut scored) = (0usize, 0usize);
@@ -45,8 +48,10 @@ fn alarms_are_near_the_risk_level_at_windows_1000_and_10000() {
 fn frequent_normal_spikes_do_not_lock_a_small_window_out() {
     let ys = tailcast::synthetic::spot_stream(200_000, &mut StdRng::seed_from_u64(7));
     let forecaster = DetectorConfig::default()
-        .forecaster_config()
-        .clone()
+        .check()
+        .unwrap()
+        .forecaster()
+        .into_config()
         .window(100);
     let mut d = AnomalyDetector::new(DetectorConfig::default().forecaster(forecaster)).unwrap();
     let (mut alarms, mut excluded, mut scored) = (0usize, 0usize, 0usize);

@@ -21,6 +21,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde_json::Value;
+use tailcast::Check;
 use tailcast::fit::SbpConfig;
 use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel};
 
@@ -258,7 +259,7 @@ fn check(state: &Value, ys: &[f64]) -> Result<Outcome, String> {
         Ok(Err(_)) => return Ok(Outcome::Rejected),
         Ok(Ok(d)) => d,
     };
-    let config = d.config().forecaster_config().clone();
+    let config = d.config().forecaster();
     let before = d.forecaster().residual_version();
     let run = catch_unwind(AssertUnwindSafe(|| -> Result<(), String> {
         let mut last_version = before;
@@ -266,12 +267,8 @@ fn check(state: &Value, ys: &[f64]) -> Result<Outcome, String> {
         for (t, &y) in ys.iter().enumerate() {
             d.update(y).map_err(|e| format!("update {t}: {e}"))?;
             let f = d.forecaster();
-            if f.window_len() > config.window_len() {
-                return Err(format!(
-                    "window {} > {}",
-                    f.window_len(),
-                    config.window_len()
-                ));
+            if f.window_len() > config.window() {
+                return Err(format!("window {} > {}", f.window_len(), config.window()));
             }
             let v = f.residual_version();
             if v == last_version && f.is_ready() {
@@ -279,7 +276,7 @@ fn check(state: &Value, ys: &[f64]) -> Result<Outcome, String> {
                 // A refit is due every refit interval of learned residuals:
                 // missing and excluded observations (runs of at most 25 by
                 // default) do not count.
-                if stale > 2 * config.refit_interval() + 200 {
+                if stale > 2 * config.refit_every() + 200 {
                     return Err(format!("no refit for {stale} steps at {t}"));
                 }
             } else {
@@ -303,8 +300,8 @@ fn check(state: &Value, ys: &[f64]) -> Result<Outcome, String> {
         return Err("never refitted".into());
     }
     let sbp = f.forecast().map_err(|e| e.to_string())?.residual();
-    let bound = config.tail_shape_bound();
-    let lowest = if config.bounded_tails_allowed() {
+    let bound = config.max_tail_shape();
+    let lowest = if config.allow_bounded_tails() {
         f64::NEG_INFINITY
     } else {
         0.0
@@ -392,7 +389,7 @@ fn a_valid_config_saves_to_a_state_that_loads() {
     // A half-life that would make the decay rate infinite is not a valid config.
     let err = ForecasterConfig::default()
         .half_life(5e-324)
-        .validate()
+        .check()
         .unwrap_err();
     assert!(err.to_string().contains("half_life"), "{err}");
 }

@@ -76,7 +76,7 @@ fn group_events<'py>(
     if let Some(n) = max_len {
         config = config.max_len(n);
     }
-    let events = guard(|| group(&rows, &config).or_py())?;
+    let events = guard(|| group(&rows, config).or_py())?;
     let d = PyDict::new(py);
     let ints = |f: fn(&tailcast::Event) -> u64| events.iter().map(f).collect::<Vec<u64>>();
     d.set_item("start", PyArray1::from_vec(py, ints(|e| e.start)))?;

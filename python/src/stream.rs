@@ -8,8 +8,8 @@ use pyo3::types::{PyBytes, PyDict};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tailcast::{
-    AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, RollingForecaster, Side,
-    Verdict,
+    AnomalyDetector, Check, Checked, DetectorConfig, ForecasterConfig, LocationModel,
+    RollingForecaster, SbpConfig, Side, Verdict,
 };
 
 use crate::dist::{PySbp, map_values, to_vec};
@@ -76,7 +76,7 @@ fn forecaster_key(
     v: &Bound<'_, PyAny>,
 ) -> PyResult<bool> {
     let x = c.clone();
-    let sbp = *x.sbp_config();
+    let sbp = loc.sbp;
     *c = match key {
         "window" => x.window(arg(key, v)?),
         "half_life" => match arg::<Option<f64>>(key, v)? {
@@ -102,31 +102,48 @@ fn forecaster_key(
         "robust_clip" => x.robust_clip(arg(key, v)?),
         "allow_bounded_tails" => x.allow_bounded_tails(arg(key, v)?),
         "max_tail_shape" => x.max_tail_shape(arg::<Option<f64>>(key, v)?.unwrap_or(f64::INFINITY)),
-        "bins" => x.sbp(sbp.bins(arg(key, v)?)),
-        "tail_mass" => x.sbp(sbp.tail_mass(arg(key, v)?)),
-        "lower_tail_mass" => x.sbp(sbp.lower_tail_mass(arg(key, v)?)),
-        "upper_tail_mass" => x.sbp(sbp.upper_tail_mass(arg(key, v)?)),
-        "pseudo_count" => x.sbp(sbp.pseudo_count(arg(key, v)?)),
-        "min_exceedances" => x.sbp(sbp.min_exceedances(arg(key, v)?)),
-        "margin" => x.sbp(sbp.auto_bounds(arg(key, v)?)),
+        "bins" => set_sbp(x, loc, sbp.bins(arg(key, v)?)),
+        "tail_mass" => set_sbp(x, loc, sbp.tail_mass(arg(key, v)?)),
+        "lower_tail_mass" => set_sbp(x, loc, sbp.lower_tail_mass(arg(key, v)?)),
+        "upper_tail_mass" => set_sbp(x, loc, sbp.upper_tail_mass(arg(key, v)?)),
+        "pseudo_count" => set_sbp(x, loc, sbp.pseudo_count(arg(key, v)?)),
+        "min_exceedances" => set_sbp(x, loc, sbp.min_exceedances(arg(key, v)?)),
+        "margin" => set_sbp(x, loc, sbp.auto_bounds(arg(key, v)?)),
         "bounds" => {
             let (lo, hi): (f64, f64) = arg(key, v)?;
-            x.sbp(sbp.bounds(lo, hi))
+            set_sbp(x, loc, sbp.bounds(lo, hi))
         }
         _ => return Ok(false),
     };
     Ok(true)
 }
 
-/// `location`, `period` and `lags` are read together.
-#[derive(Default)]
+/// Sets the SBP configuration on `c` and keeps it for the next keyword.
+fn set_sbp(c: ForecasterConfig, loc: &mut LocationSpec, sbp: SbpConfig) -> ForecasterConfig {
+    loc.sbp = sbp;
+    c.sbp(sbp)
+}
+
+/// `location`, `period` and `lags` are read together; the SBP settings are
+/// collected one keyword at a time on the base configuration's.
 struct LocationSpec {
     name: Option<String>,
     period: Option<usize>,
     lags: Option<usize>,
+    sbp: SbpConfig,
 }
 
 impl LocationSpec {
+    /// Collects keywords on top of `base`.
+    fn new(base: &Checked<ForecasterConfig>) -> Self {
+        Self {
+            name: None,
+            period: None,
+            lags: None,
+            sbp: base.sbp().into_config(),
+        }
+    }
+
     fn apply(self, c: ForecasterConfig) -> PyResult<ForecasterConfig> {
         let name = match (&self.name, self.period, self.lags) {
             (Some(n), _, _) => n.to_ascii_lowercase().replace(['-', '_'], ""),
@@ -165,11 +182,11 @@ impl LocationSpec {
 
 /// A forecaster configuration from keywords, starting from `base`.
 fn forecaster_config(
-    base: ForecasterConfig,
+    base: Checked<ForecasterConfig>,
     kwargs: Option<&Bound<'_, PyDict>>,
-) -> PyResult<ForecasterConfig> {
-    let mut c = base;
-    let mut loc = LocationSpec::default();
+) -> PyResult<Checked<ForecasterConfig>> {
+    let mut loc = LocationSpec::new(&base);
+    let mut c = base.into_config();
     if let Some(kw) = kwargs {
         for (k, v) in kw.iter() {
             let key: String = k.extract()?;
@@ -178,9 +195,7 @@ fn forecaster_config(
             }
         }
     }
-    let c = loc.apply(c)?;
-    c.validate().or_py()?;
-    Ok(c)
+    loc.apply(c)?.check().or_py()
 }
 
 fn parse_side(s: &str) -> PyResult<Side> {
@@ -195,10 +210,13 @@ fn parse_side(s: &str) -> PyResult<Side> {
 }
 
 /// A detector configuration from keywords (detector keywords plus the forecaster's).
-pub(crate) fn detector_config(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<DetectorConfig> {
+pub(crate) fn detector_config(
+    kwargs: Option<&Bound<'_, PyDict>>,
+) -> PyResult<Checked<DetectorConfig>> {
     let mut d = DetectorConfig::default();
-    let mut f = d.forecaster_config().clone();
-    let mut loc = LocationSpec::default();
+    let base = d.check().or_py()?.forecaster();
+    let mut loc = LocationSpec::new(&base);
+    let mut f = base.into_config();
     if let Some(kw) = kwargs {
         for (k, v) in kw.iter() {
             let key: String = k.extract()?;
@@ -221,9 +239,7 @@ pub(crate) fn detector_config(kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<De
             };
         }
     }
-    let d = d.forecaster(loc.apply(f)?);
-    d.validate().or_py()?;
-    Ok(d)
+    d.forecaster(loc.apply(f)?).check().or_py()
 }
 
 /// A value as a Python object through JSON (for `config`).
@@ -643,7 +659,7 @@ impl PyDetector {
             self.steps(),
             py_bool(self.is_ready()),
             self.location_model(),
-            self.inner.config().risk_level()
+            self.inner.config().risk()
         )
     }
 }
@@ -698,7 +714,8 @@ impl PyForecaster {
     #[new]
     #[pyo3(signature = (**config))]
     fn new(config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let config = forecaster_config(ForecasterConfig::default(), config)?;
+        let base = ForecasterConfig::default().check().or_py()?;
+        let config = forecaster_config(base, config)?;
         Ok(Self {
             inner: RollingForecaster::new(config).or_py()?,
         })

@@ -6,6 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
 use crate::forecast::{ForecasterConfig, LocationModel, RollingForecaster};
 
@@ -46,23 +47,30 @@ pub enum Side {
 /// | [`exclusion_risk`](Self::exclusion_risk) | `max(risk, 1e-3)` | how extreme: p-value below this |
 /// | [`max_excluded_run`](Self::max_excluded_run) | 25 | but admit a run of exclusions longer than this |
 ///
-/// Each setting is read back by a getter named after it: [`forecaster_config`](Self::forecaster_config),
-/// [`risk_level`](Self::risk_level), [`tail_side`](Self::tail_side),
-/// [`excludes_anomalies`](Self::excludes_anomalies),
-/// [`exclusion_level`](Self::exclusion_level) (the default resolved) and
-/// [`max_excluded_run_len`](Self::max_excluded_run_len).
+/// [`check`](Check::check) applies every rule once (the forecaster's included) and
+/// gives the [`Checked<DetectorConfig>`](Checked), which reads each setting back by
+/// its name: [`forecaster`](Checked::<DetectorConfig>::forecaster),
+/// [`risk`](Checked::<DetectorConfig>::risk), [`side`](Checked::<DetectorConfig>::side),
+/// [`exclude_anomalies`](Checked::<DetectorConfig>::exclude_anomalies),
+/// [`exclusion_risk`](Checked::<DetectorConfig>::exclusion_risk) (the default
+/// resolved), [`max_excluded_run`](Checked::<DetectorConfig>::max_excluded_run) and
+/// [`impute_excluded`](Checked::<DetectorConfig>::impute_excluded).
 ///
 /// # Examples
 ///
 /// ```
 /// # fn main() -> Result<(), tailcast::Error> {
-/// use tailcast::{DetectorConfig, ForecasterConfig, Side};
+/// use tailcast::{Check, DetectorConfig, ForecasterConfig, Side};
 /// let config = DetectorConfig::default()
 ///     .forecaster(ForecasterConfig::default().window(500))
 ///     .risk(1e-4)
-///     .side(Side::Upper);
-/// config.validate()?;
-/// assert!(DetectorConfig::default().risk(1.5).validate().is_err());
+///     .side(Side::Upper)
+///     .check()?;
+/// assert_eq!((config.risk(), config.side()), (1e-4, Side::Upper));
+/// // The exclusion level defaults to max(risk, 1e-3).
+/// assert_eq!(config.exclusion_risk(), 1e-3);
+/// assert_eq!(config.forecaster().window(), 500);
+/// assert!(DetectorConfig::default().risk(1.5).check().is_err());
 /// # Ok(())
 /// # }
 /// ```
@@ -128,8 +136,8 @@ impl DetectorConfig {
     /// The forecaster whose one-step forecasts the observations are scored against
     /// (default: [`ForecasterConfig::default`] with its tail-shape bound raised to
     /// [`DETECTOR_MAX_TAIL_SHAPE`]; a configuration passed here is used as it is:
-    /// start from `DetectorConfig::default().forecaster_config().clone()` to keep
-    /// the detector's bound).
+    /// start from `DetectorConfig::default().check()?.forecaster().into_config()` to
+    /// keep the detector's bound).
     pub fn forecaster(mut self, config: ForecasterConfig) -> Self {
         self.forecaster = config;
         self
@@ -212,54 +220,14 @@ impl DetectorConfig {
         self.impute_excluded = on;
         self
     }
+}
 
-    /// Whether excluded observations are imputed in the tail fits (see
-    /// [`impute_excluded`](Self::impute_excluded)).
-    pub fn imputes_excluded(&self) -> bool {
-        self.impute_excluded
-    }
-
-    /// The forecaster configuration.
-    pub fn forecaster_config(&self) -> &ForecasterConfig {
-        &self.forecaster
-    }
-
-    /// The risk level.
-    pub fn risk_level(&self) -> f64 {
-        self.risk
-    }
-
-    /// The side.
-    pub fn tail_side(&self) -> Side {
-        self.side
-    }
-
-    /// Whether extreme observations are kept out of the fit (see
-    /// [`exclude_anomalies`](Self::exclude_anomalies)).
-    pub fn excludes_anomalies(&self) -> bool {
-        self.exclude_anomalies
-    }
-
-    /// The longest run of consecutive exclusions (see
-    /// [`max_excluded_run`](Self::max_excluded_run)).
-    pub fn max_excluded_run_len(&self) -> usize {
-        self.max_excluded_run
-    }
-
-    /// The p-value below which observations are kept out of the fit (the default
-    /// resolved: `max(risk, 1e-3)` unless set), whether or not exclusion is on.
-    pub fn exclusion_level(&self) -> f64 {
-        self.exclusion_risk
-            .unwrap_or(self.risk.max(DEFAULT_EXCLUSION_RISK))
-    }
-
-    /// Checks every field.
-    ///
+impl Check for DetectorConfig {
     /// # Errors
     ///
     /// [`Error::ProbabilityOutOfRange`] for a risk outside (0, 1) or an exclusion risk
-    /// outside `[risk, 1)`, and the errors of [`ForecasterConfig::validate`].
-    pub fn validate(&self) -> Result<()> {
+    /// outside `[risk, 1)`, and the errors of [`ForecasterConfig`]'s check.
+    fn check(&self) -> Result<Checked<Self>> {
         if !(self.risk > 0.0 && self.risk < 1.0) {
             return Err(Error::ProbabilityOutOfRange {
                 name: "risk",
@@ -276,7 +244,51 @@ impl DetectorConfig {
                 expected: "[risk, 1)",
             });
         }
-        self.forecaster.validate()
+        self.forecaster.check()?;
+        Ok(Checked::after_check(self.clone()))
+    }
+}
+
+impl Checked<DetectorConfig> {
+    /// The forecaster configuration (checked with this one).
+    pub fn forecaster(&self) -> Checked<ForecasterConfig> {
+        Checked::after_check(self.config().forecaster.clone())
+    }
+
+    /// The risk level.
+    pub fn risk(&self) -> f64 {
+        self.config().risk
+    }
+
+    /// The side.
+    pub fn side(&self) -> Side {
+        self.config().side
+    }
+
+    /// Whether extreme observations are kept out of the fit (see
+    /// [`DetectorConfig::exclude_anomalies`]).
+    pub fn exclude_anomalies(&self) -> bool {
+        self.config().exclude_anomalies
+    }
+
+    /// The p-value below which observations are kept out of the fit (the default
+    /// resolved: `max(risk, 1e-3)` unless set), whether or not exclusion is on.
+    pub fn exclusion_risk(&self) -> f64 {
+        let c = self.config();
+        c.exclusion_risk
+            .unwrap_or(c.risk.max(DEFAULT_EXCLUSION_RISK))
+    }
+
+    /// The longest run of consecutive exclusions (see
+    /// [`DetectorConfig::max_excluded_run`]).
+    pub fn max_excluded_run(&self) -> usize {
+        self.config().max_excluded_run
+    }
+
+    /// Whether excluded observations are imputed in the tail fits (see
+    /// [`DetectorConfig::impute_excluded`]).
+    pub fn impute_excluded(&self) -> bool {
+        self.config().impute_excluded
     }
 }
 
@@ -483,7 +495,7 @@ impl Verdict {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "DetectorRepr")]
 pub struct AnomalyDetector {
-    config: DetectorConfig,
+    config: Checked<DetectorConfig>,
     forecaster: RollingForecaster,
     excluded_run: usize,
     calibrator: Calibrator,
@@ -531,7 +543,8 @@ pub struct AnomalyDetector {
 /// The deserialised form of [`AnomalyDetector`], checked before it is used.
 #[derive(Debug, Deserialize)]
 struct DetectorRepr {
-    config: DetectorConfig,
+    /// Checked as it is read.
+    config: Checked<DetectorConfig>,
     forecaster: RollingForecaster,
     excluded_run: usize,
     /// Absent in detectors saved before recalibration existed: a fresh one.
@@ -561,8 +574,7 @@ struct DetectorRepr {
 impl TryFrom<DetectorRepr> for AnomalyDetector {
     type Error = Error;
     fn try_from(r: DetectorRepr) -> Result<Self> {
-        r.config.validate()?;
-        if r.forecaster.config() != r.config.forecaster_config() {
+        if r.forecaster.config() != &r.config.forecaster() {
             return Err(Error::InvalidState {
                 reason: "the forecaster's config differs from the detector's",
             });
@@ -585,14 +597,14 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
         };
         let calibrator = match r.calibrator {
             Some(c) => {
-                if c.risk() != r.config.risk {
+                if c.risk() != r.config.risk() {
                     return Err(Error::InvalidState {
                         reason: "the p-value calibration was made for another risk",
                     });
                 }
                 c
             }
-            None => Calibrator::new(r.config.risk)?,
+            None => Calibrator::new(r.config.risk())?,
         };
         if !(0.0..=1.0).contains(&r.excluded_share) {
             return Err(Error::InvalidState {
@@ -605,7 +617,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             });
         }
         r.resolution.check()?;
-        let ln_exclusion = r.config.exclusion_level().ln();
+        let ln_exclusion = r.config.exclusion_risk().ln();
         let window_weight = window_weight(&r.config);
         Ok(Self {
             excluded_share: r.excluded_share,
@@ -631,8 +643,8 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
 }
 
 /// The weight of the newest observation in averages with a half-life of one window.
-fn window_weight(config: &DetectorConfig) -> f64 {
-    let window = config.forecaster.window_len() as f64;
+fn window_weight(config: &Checked<DetectorConfig>) -> f64 {
+    let window = config.forecaster().window() as f64;
     -(-std::f64::consts::LN_2 / window).exp_m1()
 }
 
@@ -645,15 +657,16 @@ impl AnomalyDetector {
     ///
     /// # Errors
     ///
-    /// The errors of [`DetectorConfig::validate`].
-    pub fn new(config: DetectorConfig) -> Result<Self> {
-        config.validate()?;
-        let forecaster = RollingForecaster::new(config.forecaster.clone())?;
+    /// The errors of [`DetectorConfig`]'s [`check`](Check::check), unless `config` is
+    /// already checked.
+    pub fn new(config: impl IntoChecked<DetectorConfig>) -> Result<Self> {
+        let config = config.into_checked()?;
+        let forecaster = RollingForecaster::new(config.forecaster())?;
         let atoms = Atoms::new(atom_half_life(&config))?;
-        let ln_exclusion = config.exclusion_level().ln();
+        let ln_exclusion = config.exclusion_risk().ln();
         let window_weight = window_weight(&config);
         Ok(Self {
-            calibrator: Calibrator::new(config.risk)?,
+            calibrator: Calibrator::new(config.risk())?,
             config,
             forecaster,
             excluded_run: 0,
@@ -675,7 +688,7 @@ impl AnomalyDetector {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &DetectorConfig {
+    pub fn config(&self) -> &Checked<DetectorConfig> {
         &self.config
     }
 
@@ -736,16 +749,16 @@ impl AnomalyDetector {
         let mut new_cut = None;
         if version != self.band_version || factor != self.band_factor {
             // Flagged iff the raw p-value is below risk / factor (see calibration).
-            let raw_risk = self.config.risk / factor;
-            self.band = band(forecast.residual(), self.config.side, raw_risk);
+            let raw_risk = self.config.risk() / factor;
+            self.band = band(forecast.residual(), self.config.side(), raw_risk);
             self.band_version = version;
             self.band_factor = factor;
             self.cut = band(
                 forecast.residual(),
-                self.config.side,
-                self.config.exclusion_level(),
+                self.config.side(),
+                self.config.exclusion_risk(),
             );
-            if self.config.exclude_anomalies && self.config.impute_excluded {
+            if self.config.exclude_anomalies() && self.config.impute_excluded() {
                 // Excluded observations are missing from the window beyond these
                 // points: the tail fits correct for it.
                 let finite = |x: f64| x.is_finite().then_some(x);
@@ -754,7 +767,7 @@ impl AnomalyDetector {
         }
         let residual = forecast.residual();
         let r = y - location;
-        let (ln_p, side) = match self.config.side {
+        let (ln_p, side) = match self.config.side() {
             Side::Upper => (ln_tail(residual, r, Side::Upper), Side::Upper),
             Side::Lower => (ln_tail(residual, r, Side::Lower), Side::Lower),
             Side::TwoSided => {
@@ -763,7 +776,7 @@ impl AnomalyDetector {
             }
         };
         // The nearer tail for the regime watch, whatever the configured side.
-        let (ln_near, upper) = match self.config.side {
+        let (ln_near, upper) = match self.config.side() {
             Side::TwoSided => (ln_p - std::f64::consts::LN_2, side == Side::Upper),
             _ => {
                 let (nearer, side) = ln_nearer_tail(residual, r);
@@ -771,7 +784,7 @@ impl AnomalyDetector {
             }
         };
         // Deviations far below the values' own spread are not evidence.
-        let ln_p = ln_p.max(self.resolution.ln_floor(r, self.config.side));
+        let ln_p = ln_p.max(self.resolution.ln_floor(r, self.config.side()));
         let near_side = if upper { Side::Upper } else { Side::Lower };
         let ln_near = ln_near.max(self.resolution.ln_floor(r, near_side));
         self.resolution.record(location, self.window_weight);
@@ -779,7 +792,7 @@ impl AnomalyDetector {
         let share = self.atoms.share_then_record(y);
         let (ln_p, ln_near) = if share >= atoms::MIN_SHARE {
             let one_sided = (share / 2.0).ln();
-            let floor = match self.config.side {
+            let floor = match self.config.side() {
                 Side::TwoSided => share.ln(),
                 Side::Upper | Side::Lower => one_sided,
             };
@@ -800,7 +813,7 @@ impl AnomalyDetector {
         // The p-value never underflows to 0 (the score keeps the full ranking).
         let p_value = ln_p.exp().max(SMALLEST_P_VALUE);
         let score = -ln_p * std::f64::consts::LOG10_E;
-        let is_anomaly = p_value < self.config.risk;
+        let is_anomaly = p_value < self.config.risk();
         // Exclusion follows the forecast's own p-value: recalibration (which
         // learns from the stream, anomalies included) must not let spikes in.
         let extreme = raw_ln_p < self.ln_exclusion;
@@ -808,8 +821,8 @@ impl AnomalyDetector {
         let relearned = self.relearn.observe(r);
         let exclude = extreme
             && !relearning
-            && self.config.exclude_anomalies
-            && self.excluded_run < self.config.max_excluded_run
+            && self.config.exclude_anomalies()
+            && self.excluded_run < self.config.max_excluded_run()
             && self.excluded_share < MAX_EXCLUDED_SHARE;
         let weight = self.window_weight;
         self.excluded_share += weight * (f64::from(u8::from(exclude)) - self.excluded_share);
@@ -832,11 +845,14 @@ impl AnomalyDetector {
             regime_change: false,
         };
         let step = self.forecaster.steps();
-        self.clip_budget = (self.clip_budget + self.config.exclusion_level()).min(CLIP_BUDGET_CAP);
+        self.clip_budget = (self.clip_budget + self.config.exclusion_risk()).min(CLIP_BUDGET_CAP);
         // The observation moved to the cut (on hostile data the sum may overflow:
         // then it is only excluded).
         let clipped = location + if upper { self.cut.1 } else { self.cut.0 };
-        if exclude && !self.config.impute_excluded && self.clip_budget >= 1.0 && clipped.is_finite()
+        if exclude
+            && !self.config.impute_excluded()
+            && self.clip_budget >= 1.0
+            && clipped.is_finite()
         {
             // As many as a calibrated forecast puts beyond the cut enter the window,
             // at the cut: the tails keep their count, the values stay out.
@@ -983,8 +999,8 @@ fn centre_and_spread(law: &crate::SplicedBinnedPareto) -> (f64, f64) {
 pub const MAX_RESCALE: f64 = 1e3;
 
 /// The half-life of the atom counts: one forecaster window.
-fn atom_half_life(config: &DetectorConfig) -> f64 {
-    config.forecaster.window_len().max(1) as f64
+fn atom_half_life(config: &Checked<DetectorConfig>) -> f64 {
+    config.forecaster().window().max(1) as f64
 }
 
 /// The smallest p-value reported: the smallest positive `f64`. A more extreme

@@ -39,7 +39,7 @@ const MAX_ITERATIONS: u32 = 200;
 ///
 /// # Errors
 ///
-/// The data errors of [`GpdFitter::fit`](super::GpdFitter::fit),
+/// The data errors of [`Checked<GpdFitter>::fit`](crate::Checked::<super::GpdFitter>::fit),
 /// [`Error::NonPositiveParameter`] for a `max_shape` that is not positive and
 /// [`Error::NotConverged`] if no candidate is finite.
 pub(crate) fn fit_max_shape(
@@ -308,6 +308,7 @@ impl Constrained<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Check;
     use crate::GeneralizedPareto;
     use crate::fit::GpdFitter;
     use rand::rngs::StdRng;
@@ -373,7 +374,11 @@ mod tests {
             let w: Vec<f64> = (0..n).map(|_| rng.random_range(0.2..2.0)).collect();
             let weights = (case % 2 == 1).then_some(&w[..]);
             let c = [0.5, 1.0][case % 4 / 2];
-            let free = GpdFitter::default().fit(&x, weights).unwrap();
+            let free = GpdFitter::default()
+                .check()
+                .unwrap()
+                .fit(&x, weights)
+                .unwrap();
             for floor_at_zero in [true, false] {
                 let lower = if floor_at_zero { 0.0 } else { -0.99 };
                 let est = fit_max_shape(&x, weights, c, floor_at_zero).unwrap();
@@ -408,7 +413,7 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(8);
         for _ in 0..20 {
             let x = outlying(&mut rng, 15);
-            let free = GpdFitter::default().fit(&x, None).unwrap();
+            let free = GpdFitter::default().check().unwrap().fit(&x, None).unwrap();
             if free.shape <= 1.0 {
                 continue;
             }

@@ -15,6 +15,7 @@ use super::bounds::{self, Scale};
 use super::profile::{self, ProfilePoint};
 use super::sample::Sample;
 use crate::GeneralizedPareto;
+use crate::checked::{Check, Checked};
 use crate::error::{Error, Result};
 
 /// Options of the generalized Pareto maximum-likelihood fit, and the allocation-free
@@ -32,7 +33,8 @@ use crate::error::{Error, Result};
 ///   on a window that changed by a few points the Newton iteration converges in two or
 ///   three passes over the data.
 ///
-/// Both take optional frequency weights, allocate nothing and return a `Copy`
+/// Both are methods of the [`Checked`] fitter ([`check`](Check::check) it once),
+/// take optional frequency weights, allocate nothing and return a `Copy`
 /// [`GpdEstimate`]. With [`global(true)`](Self::global) (the default) a certified
 /// search of the whole profile follows the local one; turn it off for the hot path
 /// of a rolling refit that starts from the previous step's optimum.
@@ -42,21 +44,26 @@ use crate::error::{Error, Result};
 /// ```
 /// # fn main() -> Result<(), tailcast::Error> {
 /// use tailcast::fit::GpdFitter;
-/// use tailcast::GeneralizedPareto;
+/// use tailcast::{Check, GeneralizedPareto};
 ///
 /// // Quantiles of GPD(0.25, 2) as a smooth stand-in for a sample.
 /// let truth = GeneralizedPareto::new(0.25, 2.0)?;
 /// let x: Vec<f64> = (1..=400).map(|i| truth.quantile((i as f64 - 0.5) / 400.0)).collect();
-/// let fitter = GpdFitter::default();
+/// let fitter = GpdFitter::default().check()?;
 /// let est = fitter.fit(&x, None)?;
 /// assert!((est.shape - 0.25).abs() < 0.05 && (est.scale - 2.0).abs() < 0.1);
 ///
 /// // A refit after one new point, warm-started and without the global search.
 /// let mut y = x.clone();
 /// y[0] = 7.5;
-/// let fast = GpdFitter::default().global(false);
+/// let fast = GpdFitter::default().global(false).check()?;
+/// assert!(!fast.global());
 /// let again = fast.fit_with_start(&y, None, est.shape, est.scale)?;
 /// assert!(again.iterations <= 4);
+///
+/// // Settings are stored as given and checked by `check`.
+/// let err = GpdFitter::default().max_iterations(5).check().unwrap_err();
+/// assert_eq!(err.to_string(), "max_iterations must be >= 10, got 5");
 /// # Ok(())
 /// # }
 /// ```
@@ -78,7 +85,7 @@ impl Default for GpdFitter {
     }
 }
 
-/// The result of [`GpdFitter::fit`]: small and `Copy`, for hot loops.
+/// The result of [`Checked<GpdFitter>::fit`](Checked::<GpdFitter>::fit): small and `Copy`, for hot loops.
 ///
 /// `shape` and `scale` always form a valid [`GeneralizedPareto`]
 /// ([`dist`](Self::dist) cannot fail) and `log_likelihood` is the weighted
@@ -136,22 +143,18 @@ impl GpdFitter {
         Self::default()
     }
 
-    /// Caps the number of profile evaluations (passes over the data); the fit returns
-    /// [`Error::NotConverged`] beyond it. Values below 10 are raised to 10.
+    /// Caps the number of profile evaluations (passes over the data), at least 10;
+    /// the fit returns [`Error::NotConverged`] beyond it.
     pub fn max_iterations(mut self, n: u32) -> Self {
-        self.max_iterations = n.max(10);
+        self.max_iterations = n;
         self
     }
 
-    /// Stopping rule: the Newton iteration stops when the log-likelihood gain the next
-    /// step predicts is below `tolerance · (1 + |log-likelihood|)`. Non-finite or
-    /// non-positive values restore the default `1e-14`.
+    /// Stopping rule, finite and `> 0`: the Newton iteration stops when the
+    /// log-likelihood gain the next step predicts is below
+    /// `tolerance · (1 + |log-likelihood|)`.
     pub fn tolerance(mut self, tolerance: f64) -> Self {
-        self.tolerance = if tolerance > 0.0 && tolerance.is_finite() {
-            tolerance
-        } else {
-            1e-14
-        };
+        self.tolerance = tolerance;
         self
     }
 
@@ -177,6 +180,50 @@ impl GpdFitter {
     pub fn global(mut self, on: bool) -> Self {
         self.global = on;
         self
+    }
+}
+
+/// The default fitter, checked (its settings are valid by construction).
+pub(crate) fn default_fitter() -> Checked<GpdFitter> {
+    Checked::after_check(GpdFitter::default())
+}
+
+/// The fewest profile evaluations a fit may be capped at.
+const MIN_ITERATIONS: u32 = 10;
+
+impl Check for GpdFitter {
+    /// # Errors
+    ///
+    /// [`Error::InvalidCount`] for fewer than 10 iterations,
+    /// [`Error::NonFiniteParameter`] / [`Error::NonPositiveParameter`] for a bad
+    /// tolerance.
+    fn check(&self) -> Result<Checked<Self>> {
+        if self.max_iterations < MIN_ITERATIONS {
+            return Err(Error::InvalidCount {
+                name: "max_iterations",
+                value: self.max_iterations as usize,
+                expected: ">= 10",
+            });
+        }
+        crate::error::positive("tolerance", self.tolerance)?;
+        Ok(Checked::after_check(*self))
+    }
+}
+
+impl Checked<GpdFitter> {
+    /// The cap on profile evaluations.
+    pub fn max_iterations(&self) -> u32 {
+        self.config().max_iterations
+    }
+
+    /// The stopping rule's relative tolerance.
+    pub fn tolerance(&self) -> f64 {
+        self.config().tolerance
+    }
+
+    /// Whether the fit certifies the global maximum (see [`GpdFitter::global`]).
+    pub fn global(&self) -> bool {
+        self.config().global
     }
 
     /// Fits from the method-of-moments start.
@@ -259,7 +306,7 @@ impl GpdFitter {
             Local::Interior(p) => Some(p),
             Local::Boundary => None,
         };
-        if self.global {
+        if self.global() {
             search.global(&mut best)?;
         }
         let sample = &*search.sample;
@@ -374,12 +421,12 @@ struct Search<'s, 'a> {
 }
 
 impl<'s, 'a> Search<'s, 'a> {
-    fn new(sample: &'s mut Sample<'a>, fitter: &GpdFitter, mut nodes: Vec<Node>) -> Self {
+    fn new(sample: &'s mut Sample<'a>, fitter: &Checked<GpdFitter>, mut nodes: Vec<Node>) -> Self {
         nodes.clear();
         Self {
             sample,
-            tolerance: fitter.tolerance,
-            max_iterations: fitter.max_iterations,
+            tolerance: fitter.tolerance(),
+            max_iterations: fitter.max_iterations(),
             iterations: 0,
             nodes,
             left_done: false,
@@ -666,7 +713,7 @@ impl GeneralizedPareto {
     ///
     /// # Errors
     ///
-    /// As [`GpdFitter::fit`].
+    /// As [`Checked<GpdFitter>::fit`](Checked::<GpdFitter>::fit).
     ///
     /// # Examples
     ///
@@ -682,7 +729,7 @@ impl GeneralizedPareto {
     /// # }
     /// ```
     pub fn fit(data: &[f64]) -> Result<GpdFit> {
-        let (est, info) = GpdFitter::default().fit_with_information(data, None)?;
+        let (est, info) = default_fitter().fit_with_information(data, None)?;
         Ok(with_standard_errors(est, info, data, None))
     }
 
@@ -691,9 +738,9 @@ impl GeneralizedPareto {
     ///
     /// # Errors
     ///
-    /// As [`GpdFitter::fit`].
+    /// As [`Checked<GpdFitter>::fit`](Checked::<GpdFitter>::fit).
     pub fn fit_weighted(data: &[f64], weights: &[f64]) -> Result<GpdFit> {
-        let (est, info) = GpdFitter::default().fit_with_information(data, Some(weights))?;
+        let (est, info) = default_fitter().fit_with_information(data, Some(weights))?;
         Ok(with_standard_errors(est, info, data, Some(weights)))
     }
 }

@@ -4,7 +4,7 @@
 //! * [`GeneralizedPareto::fit`](crate::GeneralizedPareto::fit) and
 //!   [`fit_weighted`](crate::GeneralizedPareto::fit_weighted) return a [`GpdFit`] with
 //!   standard errors. [`GpdFitter`] is the allocation-free engine behind them, with a
-//!   warm-started entry point ([`GpdFitter::fit_with_start`]) and a `Copy` result
+//!   warm-started entry point ([`Checked<GpdFitter>::fit_with_start`](crate::Checked::<GpdFitter>::fit_with_start)) and a `Copy` result
 //!   ([`GpdEstimate`]) for rolling refits.
 //! * [`BodyEstimator`] turns (weighted) data or bin counts into bin probabilities in a
 //!   caller buffer, with the authors' [`Smoothing`] and a Dirichlet pseudo-count.
@@ -22,7 +22,7 @@ mod gpd;
 pub(crate) mod policy;
 mod profile;
 mod sample;
-mod spliced;
+pub(crate) mod spliced;
 
 pub use binned::{BodyEstimator, Smoothing};
 pub use gpd::{GpdEstimate, GpdFit, GpdFitter, observed_information};

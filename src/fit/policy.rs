@@ -14,6 +14,7 @@ use super::constrained::fit_max_shape;
 use super::gpd::GpdEstimate;
 use super::spliced::SbpConfig;
 use crate::GeneralizedPareto;
+use crate::checked::Checked;
 use crate::error::{Error, Result};
 use crate::numeric::{lower_point, upper_point, weighted_quantile_sorted};
 
@@ -182,15 +183,15 @@ fn excess_unit(excess: &[f64]) -> (f64, f64) {
     (e.exp2(), (-e).exp2())
 }
 
-impl SbpConfig {
+impl Checked<SbpConfig> {
     /// The admissible tail shapes `[lowest, highest]`.
     pub(crate) fn shape_range(&self) -> (f64, f64) {
-        let lowest = if self.bounded_tails_allowed() {
+        let lowest = if self.allow_bounded_tails() {
             f64::NEG_INFINITY
         } else {
             0.0
         };
-        (lowest, self.tail_shape_bound())
+        (lowest, self.max_tail_shape())
     }
 
     /// Fits one tail to its exceedances `excess` (positive; rescaled in place when
@@ -221,7 +222,7 @@ impl SbpConfig {
         previous: Option<GeneralizedPareto>,
         bin_width: f64,
     ) -> Result<TailOutcome> {
-        let (unit, inv) = if self.rescales_exceedances() {
+        let (unit, inv) = if self.rescale_exceedances() {
             let (unit, inv) = excess_unit(excess);
             for x in excess.iter_mut() {
                 *x = (*x * inv).max(SMALLEST_SCALED_EXCESS);
@@ -270,8 +271,8 @@ impl SbpConfig {
             }
         };
         let (lowest, highest) = self.shape_range();
-        let fallbacks = self.tail_fallbacks_on();
-        let needed = self.min_exceedance_count().max(2);
+        let fallbacks = self.tail_fallbacks();
+        let needed = self.min_exceedances().max(2);
         let outcome = |gpd: GeneralizedPareto, estimate, start| TailOutcome {
             gpd,
             estimate,
@@ -279,8 +280,9 @@ impl SbpConfig {
             unit,
         };
         if excess.len() >= needed {
-            let configured = self.gpd_setting();
-            let local = configured.global(false);
+            let configured = self.gpd_fitter();
+            // The same settings without the global search: still valid.
+            let local = Checked::after_check(configured.into_config().global(false));
             let fitted = match start {
                 Some(st) => {
                     let fitter = if global { configured } else { local };
@@ -301,7 +303,7 @@ impl SbpConfig {
                     let admissible = if est.shape > highest {
                         // The maximum over the admissible shapes, on the edge ξ = c
                         // unless the likelihood has a higher local maximum below it.
-                        let floor = !self.bounded_tails_allowed();
+                        let floor = !self.allow_bounded_tails();
                         match fit_max_shape(excess, w, highest, floor) {
                             Ok(b) => Some(b),
                             Err(e) if !fallbacks => return Err(e),

@@ -7,6 +7,7 @@ use super::binned::{BodyEstimator, Smoothing};
 use super::gpd::{GpdEstimate, GpdFit, GpdFitter, observed_information, standard_errors};
 use super::policy::{Start, TailOutcome, central_grid, empirical_body};
 use super::sample::check_weight;
+use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result, all_finite};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
@@ -59,7 +60,26 @@ fn yes() -> bool {
     true
 }
 
-/// Configuration of the spliced binned-Pareto fit; validated when a fit starts.
+fn no_bound() -> f64 {
+    f64::INFINITY
+}
+
+/// Checks a bound on the tails' shape: `> 0`, `+∞` for none.
+///
+/// # Errors
+///
+/// [`Error::NonFiniteParameter`] for NaN or `-∞`, [`Error::NonPositiveParameter`]
+/// for a bound `<= 0`.
+pub(crate) fn check_max_tail_shape(c: f64) -> Result<f64> {
+    if c == f64::INFINITY {
+        return Ok(c);
+    }
+    crate::error::positive("max_tail_shape", c)
+}
+
+/// Configuration of the spliced binned-Pareto fit: an unchecked builder whose
+/// [`check`](Check::check) gives the [`Checked<SbpConfig>`](Checked) a fitter runs on
+/// (see [`crate::Checked`]).
 ///
 /// Defaults: 100 bins, automatic bounds with a 1 % margin, tail masses 0.05, no
 /// smoothing, pseudo-count 0.5 per bin (see [`BodyEstimator`]), at least 10
@@ -71,7 +91,7 @@ fn yes() -> bool {
 /// then holds a little more than `p · n` exceedances.
 ///
 /// The rolling forecaster fits with the same configuration type and the same code:
-/// its rules are options here, off by default ([`ForecasterConfig::residual_sbp_config`]
+/// its rules are options here, off by default ([`Checked<ForecasterConfig>::residual_sbp`]
 /// turns them on), so a fit of a forecaster's residuals with its configuration is
 /// its residual distribution:
 ///
@@ -84,7 +104,7 @@ fn yes() -> bool {
 /// | [`tail_fallbacks`](Self::tail_fallbacks) | `false` (errors) | `true` |
 /// | [`rescale_exceedances`](Self::rescale_exceedances) | `false` | `true` |
 ///
-/// [`ForecasterConfig::residual_sbp_config`]: crate::ForecasterConfig::residual_sbp_config
+/// [`Checked<ForecasterConfig>::residual_sbp`]: crate::Checked::<crate::ForecasterConfig>::residual_sbp
 ///
 /// # Examples
 ///
@@ -118,8 +138,9 @@ pub struct SbpConfig {
     thresholds: Thresholds,
     #[serde(default = "yes")]
     bounded_tails: bool,
-    #[serde(default)]
-    max_tail_shape: Option<f64>,
+    /// `+∞`: no bound (written as `null`).
+    #[serde(default = "no_bound", with = "crate::nonfinite::bound")]
+    max_tail_shape: f64,
     #[serde(default)]
     tail_fallbacks: bool,
     #[serde(default)]
@@ -139,7 +160,7 @@ impl Default for SbpConfig {
             gpd: GpdFitter::default(),
             thresholds: Thresholds::BodyQuantiles,
             bounded_tails: true,
-            max_tail_shape: None,
+            max_tail_shape: f64::INFINITY,
             tail_fallbacks: false,
             rescale_exceedances: false,
         }
@@ -232,12 +253,12 @@ impl SbpConfig {
         self
     }
 
-    /// An upper bound `c > 0` on both tails' shape (default none; `f64::INFINITY`
-    /// removes it): an estimate above it is replaced by the maximum of the
+    /// An upper bound `c > 0` on both tails' shape (default none: `f64::INFINITY`,
+    /// a valid value, is no bound): an estimate above it is replaced by the maximum of the
     /// likelihood over the admissible shapes, usually on the edge `ξ = c` with its
     /// own scale (see [`ForecasterConfig::max_tail_shape`](crate::ForecasterConfig::max_tail_shape)).
     pub fn max_tail_shape(mut self, c: f64) -> Self {
-        self.max_tail_shape = if c == f64::INFINITY { None } else { Some(c) };
+        self.max_tail_shape = c;
         self
     }
 
@@ -262,39 +283,24 @@ impl SbpConfig {
         self
     }
 
-    /// The threshold rule.
-    pub fn threshold_rule(&self) -> Thresholds {
-        self.thresholds
-    }
-
-    /// Whether tails may have a finite end point.
-    pub fn bounded_tails_allowed(&self) -> bool {
-        self.bounded_tails
-    }
-
-    /// The bound on the tails' shape (`f64::INFINITY` when there is none).
-    pub fn tail_shape_bound(&self) -> f64 {
-        self.max_tail_shape.unwrap_or(f64::INFINITY)
-    }
-
-    /// Whether tails fall back instead of failing.
-    pub fn tail_fallbacks_on(&self) -> bool {
-        self.tail_fallbacks
-    }
-
-    /// Whether tail fits run on rescaled exceedances.
-    pub fn rescales_exceedances(&self) -> bool {
-        self.rescale_exceedances
-    }
-
-    /// Checks every setting.
+    /// Fits a spliced binned-Pareto distribution (see [`SbpFitter`]).
     ///
+    /// # Errors
+    ///
+    /// As [`SbpFitter::new`] and [`SbpFitter::fit`].
+    pub fn fit(&self, data: &[f64]) -> Result<SbpFit> {
+        SbpFitter::new(self)?.fit(data, None)
+    }
+}
+
+impl Check for SbpConfig {
     /// # Errors
     ///
     /// [`Error::InvalidCount`] for zero bins, [`Error::TailMassOutOfRange`],
     /// [`Error::NonFiniteParameter`] / [`Error::ParameterOutOfRange`] for bad bounds,
-    /// margin or pseudo-count.
-    pub fn check(&self) -> Result<()> {
+    /// margin or pseudo-count, [`Error::NonPositiveParameter`] for a shape bound
+    /// `<= 0`, and the errors of the [`GpdFitter`]'s check.
+    fn check(&self) -> Result<Checked<Self>> {
         if self.bins == 0 {
             return Err(Error::InvalidCount {
                 name: "bins",
@@ -326,44 +332,103 @@ impl SbpConfig {
             }
         }
         BodyEstimator::new(0.0, 1.0, self.bins)?.pseudo_count(self.pseudo_count)?;
-        if let Some(c) = self.max_tail_shape {
-            crate::error::positive("max_tail_shape", c)?;
-        }
-        Ok(())
-    }
-
-    /// Fits a spliced binned-Pareto distribution (see [`SbpFitter`]).
-    ///
-    /// # Errors
-    ///
-    /// As [`SbpFitter::fit`].
-    pub fn fit(&self, data: &[f64]) -> Result<SbpFit> {
-        SbpFitter::new(*self)?.fit(data, None)
+        check_max_tail_shape(self.max_tail_shape)?;
+        self.gpd.check()?;
+        Ok(Checked::after_check(*self))
     }
 }
 
-/// Read access for the rolling forecaster, which applies the same rules (see
-/// `policy.rs`) to its incrementally maintained window instead of to a slice.
-impl SbpConfig {
-    pub(crate) fn bin_count(&self) -> usize {
-        self.bins
+/// Every setting of a checked [`SbpConfig`], read back by its name.
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::fit::{Bounds, SbpConfig, Thresholds};
+/// use tailcast::Check;
+///
+/// let config = SbpConfig::default().bins(40).upper_tail_mass(0.1).check()?;
+/// assert_eq!(config.bins(), 40);
+/// assert_eq!((config.lower_tail_mass(), config.upper_tail_mass()), (0.05, 0.1));
+/// assert_eq!(config.bounds(), Bounds::Auto { margin: 0.01 });
+/// assert_eq!(config.thresholds(), Thresholds::BodyQuantiles);
+/// // No bound on the tails' shape reads back as infinity.
+/// assert_eq!(config.max_tail_shape(), f64::INFINITY);
+/// assert!(config.gpd_fitter().global());
+/// # Ok(())
+/// # }
+/// ```
+impl Checked<SbpConfig> {
+    /// Number of bins of the body.
+    pub fn bins(&self) -> usize {
+        self.config().bins
     }
-    pub(crate) fn bounds_setting(&self) -> Bounds {
-        self.bounds
+
+    /// Where the body's bins go.
+    pub fn bounds(&self) -> Bounds {
+        self.config().bounds
     }
-    pub(crate) fn tail_masses(&self) -> (f64, f64) {
-        (self.lower_tail_mass, self.upper_tail_mass)
+
+    /// Mass of the lower tail.
+    pub fn lower_tail_mass(&self) -> f64 {
+        self.config().lower_tail_mass
     }
+
+    /// Mass of the upper tail.
+    pub fn upper_tail_mass(&self) -> f64 {
+        self.config().upper_tail_mass
+    }
+
+    /// Smoothing of the body's bin indicator.
+    pub fn smoothing(&self) -> Smoothing {
+        self.config().smoothing
+    }
+
+    /// Dirichlet pseudo-count per bin.
+    pub fn pseudo_count(&self) -> f64 {
+        self.config().pseudo_count
+    }
+
+    /// Minimum number of exceedances for a tail fit (at least 2 is always required).
+    pub fn min_exceedances(&self) -> usize {
+        self.config().min_exceedances
+    }
+
+    /// The GPD fitter used for both tails (checked with this configuration).
+    pub fn gpd_fitter(&self) -> Checked<GpdFitter> {
+        Checked::after_check(self.config().gpd)
+    }
+
+    /// The threshold rule.
+    pub fn thresholds(&self) -> Thresholds {
+        self.config().thresholds
+    }
+
+    /// Whether tails may have a finite end point.
+    pub fn allow_bounded_tails(&self) -> bool {
+        self.config().bounded_tails
+    }
+
+    /// The bound on the tails' shape (`f64::INFINITY` when there is none).
+    pub fn max_tail_shape(&self) -> f64 {
+        self.config().max_tail_shape
+    }
+
+    /// Whether tails fall back instead of failing.
+    pub fn tail_fallbacks(&self) -> bool {
+        self.config().tail_fallbacks
+    }
+
+    /// Whether tail fits run on rescaled exceedances.
+    pub fn rescale_exceedances(&self) -> bool {
+        self.config().rescale_exceedances
+    }
+
+    /// The body's estimator on the grid `[low, high]` (for the rolling forecaster,
+    /// which applies the same rules, see `policy.rs`, to its incrementally
+    /// maintained window instead of to a slice).
     pub(crate) fn body_estimator(&self, low: f64, high: f64) -> Result<BodyEstimator> {
-        BodyEstimator::new(low, high, self.bins)?
-            .smoothing(self.smoothing)
-            .pseudo_count(self.pseudo_count)
-    }
-    pub(crate) fn min_exceedance_count(&self) -> usize {
-        self.min_exceedances
-    }
-    pub(crate) fn gpd_setting(&self) -> GpdFitter {
-        self.gpd
+        BodyEstimator::new(low, high, self.bins())?
+            .smoothing(self.smoothing())
+            .pseudo_count(self.pseudo_count())
     }
 }
 
@@ -430,7 +495,7 @@ pub struct SbpEstimate {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SbpFitter {
-    config: SbpConfig,
+    config: Checked<SbpConfig>,
     warm_start: bool,
     /// Warm-started fits run the configured search (`true`) or a local one.
     global_warm: bool,
@@ -451,19 +516,20 @@ pub struct SbpFitter {
 }
 
 impl SbpFitter {
-    /// A fitter for `config`.
+    /// A fitter for `config`, checked here unless it already is.
     ///
     /// # Errors
     ///
-    /// As [`SbpConfig::check`].
-    pub fn new(config: SbpConfig) -> Result<Self> {
-        config.check()?;
+    /// The errors of [`SbpConfig`]'s [`check`](Check::check).
+    pub fn new(config: impl IntoChecked<SbpConfig>) -> Result<Self> {
+        let config = config.into_checked()?;
+        let bins = config.bins();
         Ok(Self {
             config,
             warm_start: false,
             global_warm: true,
-            probs: vec![0.0; config.bins],
-            counts: vec![0.0; config.bins],
+            probs: vec![0.0; bins],
+            counts: vec![0.0; bins],
             body: None,
             sorted: Vec::new(),
             excess: [Vec::new(), Vec::new()],
@@ -474,7 +540,7 @@ impl SbpFitter {
     }
 
     /// Start each tail's GPD fit from the previous fit's estimate (default off). Pair
-    /// it with `GpdFitter::global(false)` for the fastest rolling refits.
+    /// it with [`GpdFitter::global(false)`](GpdFitter::global) for the fastest rolling refits.
     pub fn warm_start(mut self, on: bool) -> Self {
         self.warm_start = on;
         self
@@ -492,7 +558,7 @@ impl SbpFitter {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &SbpConfig {
+    pub fn config(&self) -> &Checked<SbpConfig> {
         &self.config
     }
 
@@ -510,11 +576,11 @@ impl SbpFitter {
         let ((low, high), taus) = self.prepare(data, weights)?;
         let body = Binned::equal_width(low, high, self.probs.clone())?;
         let lower = Tail::new(
-            self.config.lower_tail_mass,
+            self.config.lower_tail_mass(),
             GeneralizedPareto::exponential(1.0)?,
         )?;
         let upper = Tail::new(
-            self.config.upper_tail_mass,
+            self.config.upper_tail_mass(),
             GeneralizedPareto::exponential(1.0)?,
         )?;
         let mut dist = SplicedBinnedPareto::new(body, lower, upper)?;
@@ -571,10 +637,10 @@ impl SbpFitter {
     ) -> Result<SbpEstimate> {
         let previous = [*target.lower_tail().gpd(), *target.upper_tail().gpd()];
         let ((low, high), taus) = self.prepare(data, weights)?;
-        let lower = Tail::new(self.config.lower_tail_mass, previous[LOWER])?;
-        let upper = Tail::new(self.config.upper_tail_mass, previous[UPPER])?;
+        let lower = Tail::new(self.config.lower_tail_mass(), previous[LOWER])?;
+        let upper = Tail::new(self.config.upper_tail_mass(), previous[UPPER])?;
         let body = target.body();
-        if body.bins() == self.config.bins && body.support() == (low, high) {
+        if body.bins() == self.config.bins() && body.support() == (low, high) {
             target.update(&self.probs, lower, upper)?;
         } else {
             let body = Binned::equal_width(low, high, self.probs.clone())?;
@@ -599,7 +665,7 @@ impl SbpFitter {
                 got: 0,
             });
         }
-        let (low, high) = match self.config.bounds {
+        let (low, high) = match self.config.bounds() {
             Bounds::Fixed { low, high } => (low, high),
             Bounds::Central { margin } => {
                 all_finite("data", data)?;
@@ -627,7 +693,7 @@ impl SbpFitter {
                         sum: 0.0,
                     });
                 }
-                let masses = (self.config.lower_tail_mass, self.config.upper_tail_mass);
+                let masses = (self.config.lower_tail_mass(), self.config.upper_tail_mass());
                 central_grid(&mut self.sorted, masses, margin)
             }
             Bounds::Auto { margin } => {
@@ -681,19 +747,19 @@ impl SbpFitter {
                 (lo - pad, hi + pad)
             }
         };
-        let body = BodyEstimator::new(low, high, self.config.bins)?
-            .smoothing(self.config.smoothing)
-            .pseudo_count(self.config.pseudo_count)?;
+        let body = BodyEstimator::new(low, high, self.config.bins())?
+            .smoothing(self.config.smoothing())
+            .pseudo_count(self.config.pseudo_count())?;
         body.counts(data, weights, &mut self.counts)?;
         self.body = Some(body);
-        let taus = match self.config.thresholds {
+        let taus = match self.config.thresholds() {
             Thresholds::BodyQuantiles => {
                 self.probs.copy_from_slice(&self.counts);
                 body.finish(&mut self.probs)?;
                 None
             }
             Thresholds::Empirical => {
-                let masses = (self.config.lower_tail_mass, self.config.upper_tail_mass);
+                let masses = (self.config.lower_tail_mass(), self.config.upper_tail_mass());
                 let taus = empirical_body(&body, &self.counts, masses, &mut self.probs);
                 Some(taus.ok_or(Error::InvalidTotal {
                     name: "weights",
@@ -720,7 +786,7 @@ impl SbpFitter {
             self.excess_w[side].clear();
             self.walk[side].clear();
         }
-        let walk_order = self.config.thresholds == Thresholds::Empirical;
+        let walk_order = self.config.thresholds() == Thresholds::Empirical;
         let body = self
             .body
             .unwrap_or_else(|| unreachable!("prepare ran first"));
@@ -783,8 +849,8 @@ impl SbpFitter {
         };
         let excess_ll = self.collect_excess(data, weights, taus, ln_density);
         let config = self.config;
-        let needed = config.min_exceedances.max(2);
-        if !config.tail_fallbacks {
+        let needed = config.min_exceedances().max(2);
+        if !config.tail_fallbacks() {
             for (side, what) in [(LOWER, "lower tail fit"), (UPPER, "upper tail fit")] {
                 if self.excess[side].len() < needed {
                     return Err(Error::TooFewObservations {
@@ -797,7 +863,7 @@ impl SbpFitter {
         }
         let bin_width = {
             let (low, high) = dist.body().support();
-            (high - low) / config.bins as f64
+            (high - low) / config.bins() as f64
         };
         let starts = self.previous.filter(|_| self.warm_start);
         let mut fits = [None, None];
@@ -822,8 +888,8 @@ impl SbpFitter {
         let [Some(lo), Some(up)] = fits else {
             unreachable!("both tails are fitted above")
         };
-        let lower = Tail::new(config.lower_tail_mass, lo.gpd)?;
-        let upper = Tail::new(config.upper_tail_mass, up.gpd)?;
+        let lower = Tail::new(config.lower_tail_mass(), lo.gpd)?;
+        let upper = Tail::new(config.upper_tail_mass(), up.gpd)?;
         dist.update(&self.probs, lower, upper)?;
         self.previous = Some([lo.start, up.start]);
         // A fallback tail with nothing to fit contributes nothing.
@@ -873,9 +939,9 @@ impl SbpFitter {
         };
         let log_likelihood = body_ll
             + lo_est.log_likelihood
-            + lo_est.total_weight * config.lower_tail_mass.ln()
+            + lo_est.total_weight * config.lower_tail_mass().ln()
             + up_est.log_likelihood
-            + up_est.total_weight * config.upper_tail_mass.ln();
+            + up_est.total_weight * config.upper_tail_mass().ln();
         Ok((
             SbpEstimate {
                 log_likelihood,
@@ -899,9 +965,11 @@ impl SplicedBinnedPareto {
     ///
     /// # Errors
     ///
-    /// [`SbpConfig::check`]'s errors and those of [`SbpFitter::fit`].
-    pub fn fit(data: &[f64], config: &SbpConfig) -> Result<SbpFit> {
-        SbpFitter::new(*config)?.fit(data, None)
+    /// The errors of [`SbpConfig`]'s [`check`](Check::check) (unless `config` is
+    /// already checked: pass a `&SbpConfig` or a `&Checked<SbpConfig>`) and those of
+    /// [`SbpFitter::fit`].
+    pub fn fit(data: &[f64], config: &(impl IntoChecked<SbpConfig> + Clone)) -> Result<SbpFit> {
+        SbpFitter::new(config.clone())?.fit(data, None)
     }
 
     /// Weighted fit (non-negative frequency weights, e.g. decayed by age).
@@ -909,10 +977,14 @@ impl SplicedBinnedPareto {
     /// # Errors
     ///
     /// As [`SplicedBinnedPareto::fit`].
-    pub fn fit_weighted(data: &[f64], weights: &[f64], config: &SbpConfig) -> Result<SbpFit> {
+    pub fn fit_weighted(
+        data: &[f64],
+        weights: &[f64],
+        config: &(impl IntoChecked<SbpConfig> + Clone),
+    ) -> Result<SbpFit> {
         for (i, &w) in weights.iter().enumerate() {
             check_weight(w, i)?;
         }
-        SbpFitter::new(*config)?.fit(data, Some(weights))
+        SbpFitter::new(config.clone())?.fit(data, Some(weights))
     }
 }

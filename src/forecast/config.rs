@@ -3,10 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use super::location::{LocationModel, Tuning};
-use super::residual::ResidualSpec;
+use super::residual::{ResidualSpec, check_residual_sbp, check_window_settings};
 use super::window::MAX_WINDOW;
+use crate::checked::{Check, Checked};
 use crate::error::{Error, Result};
 use crate::fit::SbpConfig;
+use crate::fit::spliced::check_max_tail_shape;
 
 /// The most bins a forecaster's residual SBP may have.
 pub(crate) const MAX_BINS: usize = 1 << 20;
@@ -18,9 +20,11 @@ pub const MAX_RESELECTION_HISTORY: usize = 1 << 14;
 /// Configuration of a [`RollingForecaster`](crate::RollingForecaster): the window, its
 /// weighting, the refit schedule, the residual SBP and the location model.
 ///
-/// Setters are infallible builders; [`validate`](Self::validate) (called by
-/// [`RollingForecaster::new`](crate::RollingForecaster::new)) checks every field and
-/// names the first bad one.
+/// Setters are infallible builders that store what they are given;
+/// [`check`](Check::check) (run by [`RollingForecaster::new`](crate::RollingForecaster::new)
+/// unless the configuration is already checked) applies every rule once, names the
+/// first bad setting, and gives the [`Checked<ForecasterConfig>`](Checked) whose
+/// getters read each setting back by its name (defaults resolved).
 ///
 /// | setter | default | meaning |
 /// |---|---|---|
@@ -63,15 +67,15 @@ pub const MAX_RESELECTION_HISTORY: usize = 1 << 14;
 ///
 /// ```
 /// # fn main() -> Result<(), tailcast::Error> {
-/// use tailcast::{ForecasterConfig, LocationModel};
+/// use tailcast::{Check, ForecasterConfig, LocationModel};
 /// let config = ForecasterConfig::default()
 ///     .window(2000)
 ///     .half_life(500.0)
-///     .location(LocationModel::Seasonal { period: 100 });
-/// config.validate()?;
-/// assert_eq!(config.refit_interval(), 200);
-/// assert_eq!(config.warmup_len(), 1000);
-/// assert!(ForecasterConfig::default().window(0).validate().is_err());
+///     .location(LocationModel::Seasonal { period: 100 })
+///     .check()?;
+/// assert_eq!(config.refit_every(), 200);
+/// assert_eq!(config.warmup(), 1000);
+/// assert!(ForecasterConfig::default().window(0).check().is_err());
 /// # Ok(())
 /// # }
 /// ```
@@ -87,10 +91,10 @@ pub struct ForecasterConfig {
     seasonal_smoothing: f64,
     robust_clip: f64,
     bounded_tails: bool,
-    /// `None`: no bound. Configurations saved before the field existed get the
-    /// default.
-    #[serde(default = "default_max_tail_shape")]
-    max_tail_shape: Option<f64>,
+    /// `+∞`: no bound (written as `null`). Configurations saved before the field
+    /// existed get the default.
+    #[serde(default = "default_max_tail_shape", with = "crate::nonfinite::bound")]
+    max_tail_shape: f64,
 }
 
 /// The shortest half-life: one observation. A shorter one gives all the weight to
@@ -115,8 +119,8 @@ pub(crate) fn check_half_life(h: f64) -> Result<f64> {
 /// [`ForecasterConfig::max_tail_shape`]).
 pub const DEFAULT_MAX_TAIL_SHAPE: f64 = 1.0;
 
-fn default_max_tail_shape() -> Option<f64> {
-    Some(DEFAULT_MAX_TAIL_SHAPE)
+fn default_max_tail_shape() -> f64 {
+    DEFAULT_MAX_TAIL_SHAPE
 }
 
 impl Default for ForecasterConfig {
@@ -217,7 +221,7 @@ impl ForecasterConfig {
     }
 
     /// An upper bound `c > 0` on the shape `ξ` of both residual tails (default 1;
-    /// `f64::INFINITY` removes it). Fits are the constrained maximum-likelihood
+    /// `f64::INFINITY`, a valid value, is no bound). Fits are the constrained maximum-likelihood
     /// estimates, the maximum of the likelihood over `ξ <= c` (with the scale refitted
     /// on the edge `ξ = c`), not the unconstrained estimate clamped.
     ///
@@ -233,101 +237,12 @@ impl ForecasterConfig {
     /// bias them light, while 1 is more than 2 standard errors above them, and
     /// admits every law with a mean.
     pub fn max_tail_shape(mut self, c: f64) -> Self {
-        self.max_tail_shape = if c == f64::INFINITY { None } else { Some(c) };
+        self.max_tail_shape = c;
         self
     }
+}
 
-    /// The window length.
-    pub fn window_len(&self) -> usize {
-        self.window
-    }
-
-    /// The decay half-life, if any.
-    pub fn half_life_len(&self) -> Option<f64> {
-        self.half_life
-    }
-
-    /// The refit interval in observations (the default resolved).
-    pub fn refit_interval(&self) -> usize {
-        self.refit_every.unwrap_or((self.window / 10).max(1))
-    }
-
-    /// The warm-up length in observations (the default resolved, raised to what the
-    /// location model needs).
-    pub fn warmup_len(&self) -> usize {
-        self.warmup
-            .unwrap_or(self.window.clamp(20, 1000))
-            .max(self.location.min_warmup())
-    }
-
-    /// The history lengths at which [`LocationModel::Auto`] chooses again: 4 and 16
-    /// times the warm-up, up to [`MAX_RESELECTION_HISTORY`]; none for a fixed model.
-    pub(crate) fn reselection_lengths(&self) -> impl Iterator<Item = usize> + use<> {
-        let warmup = self.warmup_len();
-        let auto = self.location == LocationModel::Auto;
-        [4usize, 16]
-            .into_iter()
-            .map(move |k| warmup.saturating_mul(k))
-            .filter(move |&n| auto && n <= MAX_RESELECTION_HISTORY)
-    }
-
-    /// The bound on the residual tails' shape (`f64::INFINITY` when there is none).
-    pub fn tail_shape_bound(&self) -> f64 {
-        self.max_tail_shape.unwrap_or(f64::INFINITY)
-    }
-
-    /// The level smoothing weight `α`.
-    pub fn level_smoothing_weight(&self) -> f64 {
-        self.level_smoothing
-    }
-
-    /// The seasonal smoothing weight `γ`.
-    pub fn seasonal_smoothing_weight(&self) -> f64 {
-        self.seasonal_smoothing
-    }
-
-    /// The clip `k` of the robust location update, in running scales.
-    pub fn robust_clip_width(&self) -> f64 {
-        self.robust_clip
-    }
-
-    /// Whether the residual tails may have a finite end point.
-    pub fn bounded_tails_allowed(&self) -> bool {
-        self.bounded_tails
-    }
-
-    /// The residual SBP's configuration as set by [`sbp`](Self::sbp).
-    pub fn sbp_config(&self) -> &SbpConfig {
-        &self.sbp
-    }
-
-    /// The configuration of the SBP fit the forecaster maintains on its window:
-    /// [`sbp_config`](Self::sbp_config) with empirical thresholds (the body aligned
-    /// on them, [`Thresholds::Empirical`](crate::fit::Thresholds::Empirical)), the
-    /// central grid for automatic bounds ([`Bounds::Central`](crate::fit::Bounds::Central)
-    /// with margin 1/2), the forecaster's tail-shape floor
-    /// ([`allow_bounded_tails`](Self::allow_bounded_tails)) and bound
-    /// ([`max_tail_shape`](Self::max_tail_shape)), tail fallbacks and rescaled
-    /// exceedances.
-    ///
-    /// Fitting the forecaster's [`residuals`](crate::RollingForecaster::residuals)
-    /// and [`residual_weights`](crate::RollingForecaster::residual_weights) with it
-    /// gives the forecaster's residual SBP, with two kinds of bookkeeping left to
-    /// the forecaster: its grid moves only when the data leave it (fix the
-    /// bounds to the residual body's support to compare), and its tail fits after
-    /// the first are warm-started local searches (a fresh fit runs the configured
-    /// search).
-    pub fn residual_sbp_config(&self) -> SbpConfig {
-        super::residual::residual_fit_config(self.sbp, self.bounded_tails, self.max_tail_shape)
-    }
-
-    /// The location model.
-    pub fn location_model(&self) -> LocationModel {
-        self.location
-    }
-
-    /// Checks every field.
-    ///
+impl Check for ForecasterConfig {
     /// # Errors
     ///
     /// [`Error::InvalidCount`] for a window or warm-up outside `[1, 2^32 - 2]` (`[2, ..]`
@@ -338,24 +253,8 @@ impl ForecasterConfig {
     /// [`Error::ParameterOutOfRange`] for a half-life below one observation;
     /// [`Error::ProbabilityOutOfRange`] for a smoothing weight outside (0, 1]; the
     /// location model's and the SBP configuration's own errors.
-    pub fn validate(&self) -> Result<()> {
-        if self.window == 0 || self.window > MAX_WINDOW {
-            return Err(Error::InvalidCount {
-                name: "window",
-                value: self.window,
-                expected: "in [1, 2^32 - 2]",
-            });
-        }
-        if let Some(h) = self.half_life {
-            check_half_life(h)?;
-        }
-        if self.refit_every == Some(0) {
-            return Err(Error::InvalidCount {
-                name: "refit_every",
-                value: 0,
-                expected: ">= 1",
-            });
-        }
+    fn check(&self) -> Result<Checked<Self>> {
+        check_window_settings(self.window, self.half_life, self.refit_interval())?;
         if let Some(n) = self.warmup
             && !(2..=MAX_WINDOW).contains(&n)
         {
@@ -365,7 +264,7 @@ impl ForecasterConfig {
                 expected: "in [2, 2^32 - 2]",
             });
         }
-        self.location.validate()?;
+        self.location.check()?;
         for (name, value) in [
             ("level_smoothing", self.level_smoothing),
             ("seasonal_smoothing", self.seasonal_smoothing),
@@ -379,37 +278,152 @@ impl ForecasterConfig {
             }
         }
         crate::error::positive("robust_clip", self.robust_clip)?;
-        if let Some(c) = self.max_tail_shape {
-            crate::error::positive("max_tail_shape", c)?;
-        }
-        self.sbp.check()?;
-        let bins = self.sbp.bin_count();
-        if bins > MAX_BINS {
-            return Err(Error::InvalidCount {
-                name: "bins",
-                value: bins,
-                expected: "<= 2^20 in a forecaster",
-            });
-        }
-        Ok(())
+        check_max_tail_shape(self.max_tail_shape)?;
+        check_residual_sbp(&self.sbp.check()?)?;
+        Ok(Checked::after_check(self.clone()))
+    }
+}
+
+impl ForecasterConfig {
+    /// The refit interval, the default resolved.
+    fn refit_interval(&self) -> usize {
+        self.refit_every.unwrap_or((self.window / 10).max(1))
+    }
+}
+
+/// Every setting of a checked [`ForecasterConfig`], read back by its name with the
+/// defaults resolved.
+///
+/// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::fit::{Bounds, Thresholds};
+/// use tailcast::{Check, ForecasterConfig, LocationModel};
+///
+/// let config = ForecasterConfig::default().window(400).check()?;
+/// assert_eq!((config.window(), config.refit_every(), config.warmup()), (400, 40, 400));
+/// assert_eq!(config.location(), LocationModel::Auto);
+/// assert_eq!(config.max_tail_shape(), 1.0);
+/// assert_eq!(config.sbp().pseudo_count(), 0.1);
+/// // The SBP fit the forecaster maintains on its residuals.
+/// let residual = config.residual_sbp();
+/// assert_eq!(residual.thresholds(), Thresholds::Empirical);
+/// assert_eq!(residual.bounds(), Bounds::Central { margin: 0.5 });
+/// # Ok(())
+/// # }
+/// ```
+impl Checked<ForecasterConfig> {
+    /// The window length.
+    pub fn window(&self) -> usize {
+        self.config().window
+    }
+
+    /// The decay half-life, if any.
+    pub fn half_life(&self) -> Option<f64> {
+        self.config().half_life
+    }
+
+    /// The refit interval in observations (the default resolved).
+    pub fn refit_every(&self) -> usize {
+        self.config().refit_interval()
+    }
+
+    /// The warm-up length in observations (the default resolved, raised to what the
+    /// location model needs).
+    pub fn warmup(&self) -> usize {
+        let c = self.config();
+        c.warmup
+            .unwrap_or(c.window.clamp(20, 1000))
+            .max(c.location.min_warmup())
+    }
+
+    /// The history lengths at which [`LocationModel::Auto`] chooses again: 4 and 16
+    /// times the warm-up, up to [`MAX_RESELECTION_HISTORY`]; none for a fixed model.
+    pub(crate) fn reselection_lengths(&self) -> impl Iterator<Item = usize> + use<> {
+        let warmup = self.warmup();
+        let auto = self.location() == LocationModel::Auto;
+        [4usize, 16]
+            .into_iter()
+            .map(move |k| warmup.saturating_mul(k))
+            .filter(move |&n| auto && n <= MAX_RESELECTION_HISTORY)
+    }
+
+    /// The bound on the residual tails' shape (`f64::INFINITY` when there is none).
+    pub fn max_tail_shape(&self) -> f64 {
+        self.config().max_tail_shape
+    }
+
+    /// The level smoothing weight `α`.
+    pub fn level_smoothing(&self) -> f64 {
+        self.config().level_smoothing
+    }
+
+    /// The seasonal smoothing weight `γ`.
+    pub fn seasonal_smoothing(&self) -> f64 {
+        self.config().seasonal_smoothing
+    }
+
+    /// The clip `k` of the robust location update, in running scales.
+    pub fn robust_clip(&self) -> f64 {
+        self.config().robust_clip
+    }
+
+    /// Whether the residual tails may have a finite end point.
+    pub fn allow_bounded_tails(&self) -> bool {
+        self.config().bounded_tails
+    }
+
+    /// The residual SBP's configuration as set by [`sbp`](ForecasterConfig::sbp)
+    /// (checked with this configuration).
+    pub fn sbp(&self) -> Checked<SbpConfig> {
+        Checked::after_check(self.config().sbp)
+    }
+
+    /// The configuration of the SBP fit the forecaster maintains on its window:
+    /// [`sbp`](Self::sbp) with empirical thresholds (the body aligned on them,
+    /// [`Thresholds::Empirical`](crate::fit::Thresholds::Empirical)), the central
+    /// grid for automatic bounds ([`Bounds::Central`](crate::fit::Bounds::Central)
+    /// with margin 1/2), the forecaster's tail-shape floor
+    /// ([`allow_bounded_tails`](ForecasterConfig::allow_bounded_tails)) and bound
+    /// ([`max_tail_shape`](ForecasterConfig::max_tail_shape)), tail fallbacks and
+    /// rescaled exceedances.
+    ///
+    /// Fitting the forecaster's [`residuals`](crate::RollingForecaster::residuals)
+    /// and [`residual_weights`](crate::RollingForecaster::residual_weights) with it
+    /// gives the forecaster's residual SBP, with two kinds of bookkeeping left to
+    /// the forecaster: its grid moves only when the data leave it (fix the
+    /// bounds to the residual body's support to compare), and its tail fits after
+    /// the first are warm-started local searches (a fresh fit runs the configured
+    /// search).
+    pub fn residual_sbp(&self) -> Checked<SbpConfig> {
+        super::residual::residual_fit_config(
+            self.sbp(),
+            self.allow_bounded_tails(),
+            self.max_tail_shape(),
+        )
+    }
+
+    /// The location model.
+    pub fn location(&self) -> LocationModel {
+        self.config().location
     }
 
     pub(crate) fn tuning(&self) -> Tuning {
         Tuning {
-            level: self.level_smoothing,
-            seasonal: self.seasonal_smoothing,
-            clip: self.robust_clip,
+            level: self.level_smoothing(),
+            seasonal: self.seasonal_smoothing(),
+            clip: self.robust_clip(),
         }
     }
 
-    pub(crate) fn residual_spec(&self) -> ResidualSpec {
-        ResidualSpec {
-            sbp: self.sbp,
-            window: self.window,
-            half_life: self.half_life,
-            refit_every: self.refit_interval(),
-            bounded_tails: self.bounded_tails,
-            max_shape: self.max_tail_shape,
-        }
+    /// What the residual model needs, checked by this configuration's check.
+    pub(crate) fn residual_spec(&self) -> Checked<ResidualSpec> {
+        Checked::after_check(ResidualSpec {
+            sbp: self.sbp(),
+            window: self.window(),
+            half_life: self.half_life(),
+            refit_every: self.refit_every(),
+            bounded_tails: self.allow_bounded_tails(),
+            max_shape: self.max_tail_shape(),
+        })
     }
 }

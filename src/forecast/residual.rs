@@ -5,7 +5,7 @@
 //!
 //! The fit is [`SbpFitter`](crate::fit::SbpFitter)'s with the forecaster's
 //! [`SbpConfig`] ([`residual_fit_config`], public as
-//! [`ForecasterConfig::residual_sbp_config`](super::ForecasterConfig::residual_sbp_config)):
+//! [`Checked<ForecasterConfig>::residual_sbp`](crate::Checked::<super::ForecasterConfig>::residual_sbp)):
 //! empirical thresholds with the body aligned on them
 //! ([`Thresholds::Empirical`]), the central grid ([`Bounds::Central`], margin 1/2),
 //! the tail-shape floor and bound, tail fallbacks and rescaled exceedances. The rules
@@ -56,61 +56,99 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{MAX_BINS, check_half_life};
 use super::window::{MAX_WINDOW, Window};
+use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
 use crate::fit::policy::{Start, central_grid, empirical_body, impute_truncated};
+use crate::fit::spliced::check_max_tail_shape;
 use crate::fit::{BodyEstimator, Bounds, SbpConfig, Thresholds};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
 /// Everything the residual model needs from the forecaster's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ResidualSpec {
-    pub(crate) sbp: SbpConfig,
+    /// Checked as it is read.
+    pub(crate) sbp: Checked<SbpConfig>,
     pub(crate) window: usize,
     pub(crate) half_life: Option<f64>,
     pub(crate) refit_every: usize,
     /// Keep fitted shapes below 0 (finite endpoints) instead of flooring them at 0.
     pub(crate) bounded_tails: bool,
-    /// The bound on the shapes, if any (absent in models saved before it existed:
-    /// then none, as they were fitted).
-    #[serde(default)]
-    pub(crate) max_shape: Option<f64>,
+    /// The bound on the shapes, `+∞` for none (absent in models saved before it
+    /// existed: then none, as they were fitted).
+    #[serde(default = "no_bound", with = "crate::nonfinite::bound")]
+    pub(crate) max_shape: f64,
 }
 
-impl ResidualSpec {
-    /// Checks every setting, as [`ForecasterConfig::validate`] does for the
-    /// configuration it comes from.
-    ///
-    /// [`ForecasterConfig::validate`]: super::ForecasterConfig::validate
-    fn validate(&self) -> Result<()> {
-        if self.window == 0 || self.window > MAX_WINDOW {
-            return Err(Error::InvalidCount {
-                name: "window",
-                value: self.window,
-                expected: "in [1, 2^32 - 2]",
-            });
-        }
-        if self.refit_every == 0 {
-            return Err(Error::InvalidCount {
-                name: "refit_every",
-                value: 0,
-                expected: ">= 1",
-            });
-        }
-        if let Some(h) = self.half_life {
-            check_half_life(h)?;
-        }
-        if let Some(c) = self.max_shape {
-            crate::error::positive("max_tail_shape", c)?;
-        }
-        self.sbp.check()?;
-        if self.bins() > MAX_BINS {
-            return Err(Error::InvalidCount {
-                name: "bins",
-                value: self.bins(),
-                expected: "<= 2^20 in a forecaster",
-            });
-        }
-        Ok(())
+fn no_bound() -> f64 {
+    f64::INFINITY
+}
+
+/// The rules on a forecaster's window settings: a window in `[1, 2^32 - 2]`, a
+/// half-life of at least one observation, a refit interval of at least 1.
+pub(crate) fn check_window_settings(
+    window: usize,
+    half_life: Option<f64>,
+    refit_every: usize,
+) -> Result<()> {
+    if window == 0 || window > MAX_WINDOW {
+        return Err(Error::InvalidCount {
+            name: "window",
+            value: window,
+            expected: "in [1, 2^32 - 2]",
+        });
+    }
+    if let Some(h) = half_life {
+        check_half_life(h)?;
+    }
+    if refit_every == 0 {
+        return Err(Error::InvalidCount {
+            name: "refit_every",
+            value: 0,
+            expected: ">= 1",
+        });
+    }
+    Ok(())
+}
+
+/// The rule a forecaster adds to its (checked) SBP configuration: at most `2^20`
+/// bins, since the histogram and the body are allocated up front.
+pub(crate) fn check_residual_sbp(sbp: &Checked<SbpConfig>) -> Result<()> {
+    if sbp.bins() > MAX_BINS {
+        return Err(Error::InvalidCount {
+            name: "bins",
+            value: sbp.bins(),
+            expected: "<= 2^20 in a forecaster",
+        });
+    }
+    Ok(())
+}
+
+impl Check for ResidualSpec {
+    /// The rules of the forecaster's configuration this spec comes from (run when a
+    /// saved model is read; the SBP configuration is checked as it is read).
+    fn check(&self) -> Result<Checked<Self>> {
+        check_window_settings(self.window, self.half_life, self.refit_every)?;
+        check_max_tail_shape(self.max_shape)?;
+        check_residual_sbp(&self.sbp)?;
+        Ok(Checked::after_check(*self))
+    }
+}
+
+impl Checked<ResidualSpec> {
+    fn window(&self) -> usize {
+        self.config().window
+    }
+
+    fn half_life(&self) -> Option<f64> {
+        self.config().half_life
+    }
+
+    fn refit_every(&self) -> usize {
+        self.config().refit_every
+    }
+
+    fn sbp(&self) -> Checked<SbpConfig> {
+        self.config().sbp
     }
 
     /// The admissible tail shapes `[lowest, highest]`.
@@ -120,20 +158,22 @@ impl ResidualSpec {
 
     /// The configuration of the SBP fit this model maintains: what
     /// [`SbpFitter`](crate::fit::SbpFitter) gives on the window's points.
-    pub(crate) fn fit_config(&self) -> SbpConfig {
-        residual_fit_config(self.sbp, self.bounded_tails, self.max_shape)
+    pub(crate) fn fit_config(&self) -> Checked<SbpConfig> {
+        let c = self.config();
+        residual_fit_config(c.sbp, c.bounded_tails, c.max_shape)
     }
 
     fn bins(&self) -> usize {
-        self.sbp.bin_count()
+        self.sbp().bins()
     }
 
     fn masses(&self) -> (f64, f64) {
-        self.sbp.tail_masses()
+        let sbp = self.sbp();
+        (sbp.lower_tail_mass(), sbp.upper_tail_mass())
     }
 
     fn fixed_bounds(&self) -> Option<(f64, f64)> {
-        match self.sbp.bounds_setting() {
+        match self.sbp().bounds() {
             Bounds::Fixed { low, high } => Some((low, high)),
             Bounds::Auto { .. } | Bounds::Central { .. } => None,
         }
@@ -144,22 +184,24 @@ impl ResidualSpec {
 /// settings: the configured SBP with empirical thresholds (the body aligned on
 /// them), the central grid for automatic bounds ([`Bounds::Auto`]'s margin is not
 /// used), the forecaster's shape floor and bound, tail fallbacks (a forecast at
-/// every step) and rescaled exceedances (any magnitude of residuals).
+/// every step) and rescaled exceedances (any magnitude of residuals). Checked as
+/// its parts are: every option set here is valid whatever its value.
 pub(crate) fn residual_fit_config(
-    sbp: SbpConfig,
+    sbp: Checked<SbpConfig>,
     bounded_tails: bool,
-    max_shape: Option<f64>,
-) -> SbpConfig {
+    max_shape: f64,
+) -> Checked<SbpConfig> {
     let config = sbp
+        .into_config()
         .thresholds(Thresholds::Empirical)
         .allow_bounded_tails(bounded_tails)
-        .max_tail_shape(max_shape.unwrap_or(f64::INFINITY))
+        .max_tail_shape(max_shape)
         .tail_fallbacks(true)
         .rescale_exceedances(true);
-    match sbp.bounds_setting() {
+    Checked::after_check(match sbp.bounds() {
         Bounds::Auto { .. } => config.central_bounds(GRID_MARGIN),
         Bounds::Fixed { .. } | Bounds::Central { .. } => config,
-    }
+    })
 }
 
 /// Half the central span is added on each side of the automatic grid.
@@ -226,7 +268,7 @@ impl TailState {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "ResidualRepr")]
 pub(crate) struct ResidualModel {
-    spec: ResidualSpec,
+    spec: Checked<ResidualSpec>,
     window: Window,
     /// The body estimator for the current grid: a function of the spec and the
     /// window's grid, rebuilt when restored (not stored twice).
@@ -259,7 +301,8 @@ fn grid_retry(len: usize) -> usize {
 /// The deserialised form of [`ResidualModel`], checked as a whole before it is used.
 #[derive(Debug, Deserialize)]
 struct ResidualRepr {
-    spec: ResidualSpec,
+    /// Checked as it is read.
+    spec: Checked<ResidualSpec>,
     window: Window,
     sbp: SplicedBinnedPareto,
     lower: TailState,
@@ -276,18 +319,17 @@ impl TryFrom<ResidualRepr> for ResidualModel {
     type Error = Error;
     fn try_from(r: ResidualRepr) -> Result<Self> {
         let spec = r.spec;
-        spec.validate()?;
         let invalid = |reason: &'static str| Err(Error::InvalidState { reason });
         // The window's copy of the settings.
         let mut window = r.window;
-        window.check_settings(spec.window, spec.bins(), spec.half_life)?;
+        window.check_settings(spec.window(), spec.bins(), spec.half_life())?;
         if let Some(grid) = spec.fixed_bounds()
             && window.grid() != grid
         {
             return invalid("the window's grid differs from the fixed bounds");
         }
         let (low, high) = window.grid();
-        let estimator = spec.sbp.body_estimator(low, high)?;
+        let estimator = spec.sbp().body_estimator(low, high)?;
         // The distribution's.
         let sbp = r.sbp;
         let (p_l, p_u) = spec.masses();
@@ -309,7 +351,7 @@ impl TryFrom<ResidualRepr> for ResidualModel {
         for state in [&r.lower, &r.upper] {
             state.check()?;
         }
-        if r.since_refit >= spec.refit_every {
+        if r.since_refit >= spec.refit_every() {
             return invalid("the residual model's refit is overdue");
         }
         for cut in [r.truncation.0, r.truncation.1].into_iter().flatten() {
@@ -379,7 +421,8 @@ impl ResidualModel {
     ///
     /// [`Error::TooFewObservations`] if there is no finite residual; grid errors for
     /// invalid fixed bounds.
-    pub(crate) fn new(spec: ResidualSpec, residuals: &[f64]) -> Result<Self> {
+    pub(crate) fn new(spec: impl IntoChecked<ResidualSpec>, residuals: &[f64]) -> Result<Self> {
+        let spec = spec.into_checked()?;
         let finite = residuals.iter().filter(|r| r.is_finite()).count();
         if finite == 0 {
             return Err(Error::TooFewObservations {
@@ -389,7 +432,7 @@ impl ResidualModel {
             });
         }
         let (low, high) = spec.fixed_bounds().unwrap_or((0.0, 1.0));
-        let mut window = Window::new(spec.window, spec.bins(), low, high, spec.half_life)?;
+        let mut window = Window::new(spec.window(), spec.bins(), low, high, spec.half_life())?;
         for &r in residuals.iter().filter(|r| r.is_finite()) {
             window.push(r);
         }
@@ -410,7 +453,7 @@ impl ResidualModel {
         let mut model = Self {
             spec,
             window,
-            estimator: spec.sbp.body_estimator(low, high)?,
+            estimator: spec.sbp().body_estimator(low, high)?,
             sbp,
             lower: TailState::NEW,
             upper: TailState::NEW,
@@ -442,7 +485,7 @@ impl ResidualModel {
     }
 
     /// The settings the model was built with.
-    pub(crate) fn spec(&self) -> &ResidualSpec {
+    pub(crate) fn spec(&self) -> &Checked<ResidualSpec> {
         &self.spec
     }
 
@@ -459,7 +502,7 @@ impl ResidualModel {
         self.upper.note(true, r, left);
         self.since_refit = self.since_refit.saturating_add(1);
         self.grid_wait = self.grid_wait.saturating_sub(1);
-        if self.since_refit >= self.spec.refit_every {
+        if self.since_refit >= self.spec.refit_every() {
             self.refit();
         }
     }
@@ -473,7 +516,7 @@ impl ResidualModel {
             return false;
         }
         let (low, high) = self.window.grid();
-        match self.spec.sbp.body_estimator(low, high) {
+        match self.spec.sbp().body_estimator(low, high) {
             Ok(estimator) => self.estimator = estimator,
             Err(_) => return false,
         }
@@ -512,7 +555,7 @@ impl ResidualModel {
             let (bl, bu) = (self.window.bin(tau_l), self.window.bin(tau_u));
             if bl == 0 || bu == bins - 1 || 4 * (bu - bl + 1) < bins {
                 let (low, high) = auto_grid(&self.window, &fit, &mut self.scratch.sorted);
-                let estimator = self.spec.sbp.body_estimator(low, high);
+                let estimator = self.spec.sbp().body_estimator(low, high);
                 if (low, high) != self.window.grid()
                     && resolvable(low, high, bins)
                     && let Ok(estimator) = estimator
@@ -591,14 +634,14 @@ impl ResidualModel {
     /// again if its exceedances are exactly those of its last fit, else a new fit.
     fn refit_tail(
         &mut self,
-        fit: &SbpConfig,
+        fit: &Checked<SbpConfig>,
         upper: bool,
         tau: f64,
         rebuilt: bool,
         bin_width: f64,
     ) -> (GeneralizedPareto, TailState) {
         let state = if upper { self.upper } else { self.lower };
-        let due = state.since_global >= self.spec.window;
+        let due = state.since_global >= self.spec.window();
         let global = state.start.is_none() || due;
         // Unweighted, same threshold, no point beyond it in or out: the same points in
         // the same order, hence the same fit (with decay, the relative weights of
@@ -617,8 +660,7 @@ impl ResidualModel {
         // observations at most, so that it costs O(THROTTLE) per observation.
         let (p_l, p_u) = self.spec.masses();
         let mass = if upper { p_u } else { p_l };
-        let expected =
-            mass * self.window.len() as f64 + self.spec.sbp.min_exceedance_count() as f64;
+        let expected = mass * self.window.len() as f64 + self.spec.sbp().min_exceedances() as f64;
         let throttled = state.threshold.is_some()
             && !rebuilt
             && !due
@@ -661,7 +703,7 @@ impl ResidualModel {
     /// search from the state's warm start.
     fn fit_tail(
         &mut self,
-        fit: &SbpConfig,
+        fit: &Checked<SbpConfig>,
         upper: bool,
         tau: f64,
         state: &TailState,
@@ -743,14 +785,19 @@ fn resolvable(low: f64, high: f64, bins: usize) -> bool {
 
 /// The automatic grid for the window's current values: [`Bounds::Central`] of the
 /// fit's configuration on the window's points.
-fn auto_grid(window: &Window, fit: &SbpConfig, sorted: &mut Vec<(f64, f64)>) -> (f64, f64) {
-    let margin = match fit.bounds_setting() {
+fn auto_grid(
+    window: &Window,
+    fit: &Checked<SbpConfig>,
+    sorted: &mut Vec<(f64, f64)>,
+) -> (f64, f64) {
+    let margin = match fit.bounds() {
         Bounds::Central { margin } => margin,
         Bounds::Auto { .. } | Bounds::Fixed { .. } => GRID_MARGIN,
     };
     sorted.clear();
     sorted.extend(window.iter());
-    central_grid(sorted, fit.tail_masses(), margin)
+    let masses = (fit.lower_tail_mass(), fit.upper_tail_mass());
+    central_grid(sorted, masses, margin)
 }
 
 #[cfg(test)]
@@ -761,12 +808,12 @@ mod tests {
 
     fn spec() -> ResidualSpec {
         ResidualSpec {
-            sbp: SbpConfig::default(),
+            sbp: SbpConfig::default().check().unwrap(),
             window: 2000,
             half_life: None,
             refit_every: 1,
             bounded_tails: false,
-            max_shape: None,
+            max_shape: f64::INFINITY,
         }
     }
 
@@ -778,7 +825,7 @@ mod tests {
         // same SBP, up to the order of summation (see tests/forecast_residual_fit.rs).
         let t = rand_distr::StudentT::new(3.0).unwrap();
         let mut rng = StdRng::seed_from_u64(21);
-        for (half_life, max_shape) in [(Some(150.0), Some(1.0)), (None, None)] {
+        for (half_life, max_shape) in [(Some(150.0), 1.0), (None, f64::INFINITY)] {
             let mut s = spec();
             s.window = 400;
             s.refit_every = 1;
@@ -798,7 +845,12 @@ mod tests {
                     continue;
                 }
                 let (low, high) = model.window.grid();
-                let config = s.fit_config().bounds(low, high);
+                let config = s
+                    .check()
+                    .unwrap()
+                    .fit_config()
+                    .into_config()
+                    .bounds(low, high);
                 let mut fitter = crate::fit::SbpFitter::new(config).unwrap();
                 fitter.set_warm_starts(starts, false);
                 let (x, w): (Vec<f64>, Vec<f64>) = model.window.iter().unzip();
@@ -907,7 +959,7 @@ mod tests {
         s.refit_every = 1;
         let first: Vec<f64> = (0..400).map(|_| rng.sample(t)).collect();
         let mut model = ResidualModel::new(s, &first).unwrap();
-        let fitter = crate::fit::GpdFitter::default();
+        let fitter = crate::fit::GpdFitter::default().check().unwrap();
         let (mut kept, mut refitted) = (0, 0);
         let (mut ex, mut wt) = (Vec::new(), Vec::new());
         for step in 0..1500 {

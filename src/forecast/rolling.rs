@@ -10,6 +10,7 @@ use super::location::{Location, LocationModel};
 use super::residual::ResidualModel;
 use super::window::Window;
 use crate::SplicedBinnedPareto;
+use crate::checked::{Checked, IntoChecked};
 use crate::error::{Error, Result};
 use crate::numeric::{saturate, type7_quantile};
 
@@ -70,7 +71,7 @@ use crate::numeric::{saturate, type7_quantile};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "ForecasterRepr")]
 pub struct RollingForecaster {
-    config: ForecasterConfig,
+    config: Checked<ForecasterConfig>,
     /// Time steps seen (missing ones included).
     steps: u64,
     state: State,
@@ -80,7 +81,8 @@ pub struct RollingForecaster {
 /// parts check themselves).
 #[derive(Debug, Deserialize)]
 struct ForecasterRepr {
-    config: ForecasterConfig,
+    /// Checked as it is read.
+    config: Checked<ForecasterConfig>,
     steps: u64,
     state: State,
 }
@@ -88,8 +90,7 @@ struct ForecasterRepr {
 impl TryFrom<ForecasterRepr> for RollingForecaster {
     type Error = Error;
     fn try_from(r: ForecasterRepr) -> Result<Self> {
-        r.config.validate()?;
-        let warmup = r.config.warmup_len();
+        let warmup = r.config.warmup();
         match &r.state {
             State::WarmingUp(w) => {
                 if w.buffer.len() > warmup.saturating_mul(4) {
@@ -137,10 +138,10 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
                     });
                 }
                 run.location.check_config(
-                    r.config.location_model(),
+                    r.config.location(),
                     r.config.tuning(),
                     warmup.saturating_mul(4),
-                    r.config.window_len(),
+                    r.config.window(),
                     ar_refit_every(&r.config),
                 )?;
             }
@@ -154,8 +155,8 @@ impl TryFrom<ForecasterRepr> for RollingForecaster {
 }
 
 /// The autoregression's refit period for a configuration.
-fn ar_refit_every(config: &ForecasterConfig) -> usize {
-    config.refit_interval().max(config.window_len() / 10).max(1)
+fn ar_refit_every(config: &Checked<ForecasterConfig>) -> usize {
+    config.refit_every().max(config.window() / 10).max(1)
 }
 
 /// What one observation teaches the forecaster.
@@ -322,10 +323,11 @@ impl RollingForecaster {
     ///
     /// # Errors
     ///
-    /// The errors of [`ForecasterConfig::validate`].
-    pub fn new(config: ForecasterConfig) -> Result<Self> {
-        config.validate()?;
-        let warmup = config.warmup_len();
+    /// The errors of [`ForecasterConfig`]'s [`check`](crate::Check::check), unless `config`
+    /// is already checked.
+    pub fn new(config: impl IntoChecked<ForecasterConfig>) -> Result<Self> {
+        let config = config.into_checked()?;
+        let warmup = config.warmup();
         Ok(Self {
             config,
             steps: 0,
@@ -338,7 +340,7 @@ impl RollingForecaster {
     }
 
     /// The configuration.
-    pub fn config(&self) -> &ForecasterConfig {
+    pub fn config(&self) -> &Checked<ForecasterConfig> {
         &self.config
     }
 
@@ -357,7 +359,7 @@ impl RollingForecaster {
     pub fn location_model(&self) -> LocationModel {
         match &self.state {
             State::Running(r) => r.location.model(),
-            State::WarmingUp(_) => self.config.location_model(),
+            State::WarmingUp(_) => self.config.location(),
         }
     }
 
@@ -478,7 +480,7 @@ impl RollingForecaster {
                 Ok(())
             }
             State::WarmingUp(w) => {
-                let warmup = self.config.warmup_len();
+                let warmup = self.config.warmup();
                 if w.buffer.len() == warmup.saturating_mul(4) {
                     if w.buffer[0].is_finite() {
                         w.observed -= 1;
@@ -504,10 +506,11 @@ impl RollingForecaster {
         };
         let mut residuals = Vec::with_capacity(w.buffer.len());
         let location = Location::initialise(
-            self.config.location_model(),
+            // Checked with the configuration.
+            Checked::after_check(self.config.location()),
             &w.buffer,
             self.config.tuning(),
-            self.config.window_len(),
+            self.config.window(),
             ar_refit_every(&self.config),
             &mut residuals,
         )?;
@@ -548,7 +551,7 @@ impl RollingForecaster {
             LocationModel::Auto,
             history,
             self.config.tuning(),
-            self.config.window_len(),
+            self.config.window(),
             ar_refit_every(&self.config),
             &mut residuals,
         )
@@ -669,7 +672,7 @@ impl RollingForecaster {
                 residual: r.residuals.sbp(),
             }),
             State::WarmingUp(w) => Err(Error::NotReady {
-                needed: self.config.warmup_len(),
+                needed: self.config.warmup(),
                 got: w.observed,
             }),
         }
@@ -696,7 +699,7 @@ impl RollingForecaster {
                 Ok(())
             }
             State::WarmingUp(w) => Err(Error::NotReady {
-                needed: self.config.warmup_len(),
+                needed: self.config.warmup(),
                 got: w.observed,
             }),
         }
@@ -935,6 +938,10 @@ impl Backtest {
 /// # Ok(())
 /// # }
 /// ```
-pub fn backtest(config: &ForecasterConfig, ys: &[f64], levels: &[f64]) -> Result<Backtest> {
+pub fn backtest(
+    config: &(impl IntoChecked<ForecasterConfig> + Clone),
+    ys: &[f64],
+    levels: &[f64],
+) -> Result<Backtest> {
     RollingForecaster::new(config.clone())?.backtest(ys, levels)
 }

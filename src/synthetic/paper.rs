@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use rand_distr::StudentT;
 use serde::{Deserialize, Serialize};
 
+use crate::checked::{Check, Checked};
 use crate::dist::GeneralizedPareto;
 use crate::error::{Error, Result, finite, positive};
 
@@ -31,8 +32,11 @@ pub struct Spike {
 /// ```
 ///
 /// Defaults: level 5, amplitude 1, period 100, ν = 10 and s = 0.25 on both sides,
-/// f = 0.15, ξ_l = 1/50, ξ_u = 1/25, σ = 1. Setters are builder-style; the values are
-/// checked when the config is used.
+/// f = 0.15, ξ_l = 1/50, ξ_u = 1/25, σ = 1. Setters are builder-style and store what they
+/// are given; [`check`](Check::check) applies the rules once and gives the
+/// [`Checked<PaperConfig>`](Checked) that generates series and reads each setting
+/// back by its name (`generate`, `series` and `location` here check and then
+/// generate).
 ///
 /// # Examples
 ///
@@ -138,14 +142,43 @@ impl PaperConfig {
         self
     }
 
-    /// Checks every parameter.
+    /// The deterministic part `level + amplitude sin(θ_t)`, `t = 0..n` (see
+    /// [`Checked::<PaperConfig>::location`]).
     ///
+    /// # Errors
+    ///
+    /// The errors of [`check`](Check::check).
+    pub fn location(&self, n: usize) -> Result<Vec<f64>> {
+        Ok(self.check()?.location(n))
+    }
+
+    /// Generates a series of length `n` with its parts (see
+    /// [`Checked::<PaperConfig>::generate`]).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`check`](Check::check).
+    pub fn generate<R: rand::Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<PaperSeries> {
+        self.check()?.generate(n, rng)
+    }
+
+    /// Generates the series only (see [`generate`](Self::generate)).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`check`](Check::check).
+    pub fn series<R: rand::Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Vec<f64>> {
+        Ok(self.check()?.generate(n, rng)?.values)
+    }
+}
+
+impl Check for PaperConfig {
     /// # Errors
     ///
     /// [`Error::NonFiniteParameter`] for a non-finite value, [`Error::NonPositiveParameter`]
     /// for a period, dof, noise scale or spike scale `<= 0`,
     /// [`Error::ProbabilityOutOfRange`] for a spike fraction outside `[0, 1]`.
-    pub fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<Checked<Self>> {
         finite("level", self.level)?;
         finite("amplitude", self.amplitude)?;
         positive("period", self.period)?;
@@ -163,48 +196,79 @@ impl PaperConfig {
         finite("spike_shapes.lower", self.spike_shapes.0)?;
         finite("spike_shapes.upper", self.spike_shapes.1)?;
         positive("spike_scale", self.spike_scale)?;
-        Ok(())
+        Ok(Checked::after_check(self.clone()))
+    }
+}
+
+impl Checked<PaperConfig> {
+    /// The constant level.
+    pub fn level(&self) -> f64 {
+        self.config().level
     }
 
-    /// The spike laws (validated parameters).
+    /// The amplitude of the sine.
+    pub fn amplitude(&self) -> f64 {
+        self.config().amplitude
+    }
+
+    /// The number of points per sine cycle as the notebook counts it.
+    pub fn period(&self) -> f64 {
+        self.config().period
+    }
+
+    /// Degrees of freedom of the lower and upper noise's Student-t draws.
+    pub fn dof(&self) -> (f64, f64) {
+        self.config().dof
+    }
+
+    /// Multipliers of the two t draws.
+    pub fn noise_scale(&self) -> (f64, f64) {
+        self.config().noise_scale
+    }
+
+    /// Fraction of points that get a spike.
+    pub fn spike_fraction(&self) -> f64 {
+        self.config().spike_fraction
+    }
+
+    /// GPD shapes of the downward and upward spikes.
+    pub fn spike_shapes(&self) -> (f64, f64) {
+        self.config().spike_shapes
+    }
+
+    /// GPD scale of the spikes.
+    pub fn spike_scale(&self) -> f64 {
+        self.config().spike_scale
+    }
+
+    /// The spike laws.
     pub(crate) fn spike_gpds(&self) -> Result<(GeneralizedPareto, GeneralizedPareto)> {
+        let (lower, upper) = self.spike_shapes();
         Ok((
-            GeneralizedPareto::new(self.spike_shapes.0, self.spike_scale)?,
-            GeneralizedPareto::new(self.spike_shapes.1, self.spike_scale)?,
+            GeneralizedPareto::new(lower, self.spike_scale())?,
+            GeneralizedPareto::new(upper, self.spike_scale())?,
         ))
-    }
-
-    pub(crate) fn dofs(&self) -> (f64, f64) {
-        self.dof
-    }
-
-    pub(crate) fn noise_scales(&self) -> (f64, f64) {
-        self.noise_scale
     }
 
     /// Number of downward and upward spikes in a series of length `n`:
     /// `(⌊m/2⌋, m - ⌊m/2⌋)` with `m = ⌊f n⌋`.
     pub fn spike_counts(&self, n: usize) -> (usize, usize) {
         // Python's int(f * n) truncates, as the cast does for these non-negative values.
-        let m = ((self.spike_fraction * n as f64) as usize).min(n);
+        let m = ((self.spike_fraction() * n as f64) as usize).min(n);
         (m / 2, m - m / 2)
     }
 
     /// The deterministic part `level + amplitude sin(θ_t)`, `t = 0..n`, computed
     /// operation for operation as the notebook does (so an unspiked point whose two t
     /// draws were clipped equals it exactly).
-    ///
-    /// # Errors
-    ///
-    /// As [`validate`](Self::validate).
-    pub fn location(&self, n: usize) -> Result<Vec<f64>> {
-        self.validate()?;
-        Ok(self.sine(n).into_iter().map(|s| s + self.level).collect())
+    pub fn location(&self, n: usize) -> Vec<f64> {
+        let level = self.level();
+        self.sine(n).into_iter().map(|s| s + level).collect()
     }
 
     /// `amplitude sin(linspace(0, n/period 2π, n))` as numpy computes it.
     fn sine(&self, n: usize) -> Vec<f64> {
-        let end = n as f64 / self.period * 2.0 * std::f64::consts::PI;
+        let end = n as f64 / self.period() * 2.0 * std::f64::consts::PI;
         let step = if n > 1 { end / (n - 1) as f64 } else { 0.0 };
         (0..n)
             .map(|i| {
@@ -213,7 +277,7 @@ impl PaperConfig {
                 } else {
                     i as f64 * step
                 };
-                theta.sin() * self.amplitude
+                theta.sin() * self.amplitude()
             })
             .collect()
     }
@@ -226,30 +290,33 @@ impl PaperConfig {
     ///
     /// # Errors
     ///
-    /// As [`validate`](Self::validate).
+    /// None for a checked configuration in practice; the laws' constructors are
+    /// fallible.
     pub fn generate<R: rand::Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<PaperSeries> {
-        self.validate()?;
         let (gpd_lower, gpd_upper) = self.spike_gpds()?;
-        let t_lower = StudentT::new(self.dof.0).map_err(|_| Error::NonPositiveParameter {
+        let (dof_lower, dof_upper) = self.dof();
+        let t_lower = StudentT::new(dof_lower).map_err(|_| Error::NonPositiveParameter {
             name: "dof.lower",
-            value: self.dof.0,
+            value: dof_lower,
         })?;
-        let t_upper = StudentT::new(self.dof.1).map_err(|_| Error::NonPositiveParameter {
+        let t_upper = StudentT::new(dof_upper).map_err(|_| Error::NonPositiveParameter {
             name: "dof.upper",
-            value: self.dof.1,
+            value: dof_upper,
         })?;
+        let (scale_lower, scale_upper) = self.noise_scale();
+        let level = self.level();
         let sine = self.sine(n);
         let mut values = sine.clone();
         for v in values.iter_mut() {
             let t: f64 = t_lower.sample(rng);
-            *v += (t * self.noise_scale.0).min(0.0);
+            *v += (t * scale_lower).min(0.0);
         }
         for v in values.iter_mut() {
             let t: f64 = t_upper.sample(rng);
-            *v += (t * self.noise_scale.1).max(0.0);
+            *v += (t * scale_upper).max(0.0);
         }
         for v in values.iter_mut() {
-            *v += self.level;
+            *v += level;
         }
         let (n_low, n_up) = self.spike_counts(n);
         let positions = rand::seq::index::sample(rng, n, n_low + n_up);
@@ -263,21 +330,12 @@ impl PaperConfig {
             values[index] += size;
             spikes.push(Spike { index, size });
         }
-        let location = sine.into_iter().map(|s| s + self.level).collect();
+        let location = sine.into_iter().map(|s| s + level).collect();
         Ok(PaperSeries {
             values,
             location,
             spikes,
         })
-    }
-
-    /// Generates the series only (see [`generate`](Self::generate)).
-    ///
-    /// # Errors
-    ///
-    /// As [`validate`](Self::validate).
-    pub fn series<R: rand::Rng + ?Sized>(&self, n: usize, rng: &mut R) -> Result<Vec<f64>> {
-        Ok(self.generate(n, rng)?.values)
     }
 }
 
@@ -309,9 +367,9 @@ pub fn paper_series<R: rand::Rng + ?Sized>(n: usize, rng: &mut R) -> Vec<f64> {
 /// # Examples
 ///
 /// ```
-/// let config = tailcast::synthetic::paper_forecaster_config();
-/// assert_eq!(config.window_len(), 5000);
-/// assert!(config.validate().is_ok());
+/// use tailcast::Check;
+/// let config = tailcast::synthetic::paper_forecaster_config().check().unwrap();
+/// assert_eq!(config.window(), 5000);
 /// ```
 pub fn paper_forecaster_config() -> crate::ForecasterConfig {
     crate::ForecasterConfig::default()
@@ -382,6 +440,7 @@ mod tests {
     #[test]
     fn spike_counts_follow_the_notebook() {
         let c = PaperConfig::default();
+        let c = c.check().unwrap();
         assert_eq!(c.spike_counts(1000), (75, 75));
         assert_eq!(c.spike_counts(5000), (375, 375));
         assert_eq!(c.spike_counts(999), (74, 75));
@@ -410,7 +469,7 @@ mod tests {
         ));
         let bad = PaperConfig::default().dof(0.0, 10.0);
         assert!(matches!(
-            bad.validate(),
+            bad.check(),
             Err(Error::NonPositiveParameter {
                 name: "dof.lower",
                 ..
@@ -418,7 +477,7 @@ mod tests {
         ));
         let bad = PaperConfig::default().level(f64::NAN);
         assert!(matches!(
-            bad.validate(),
+            bad.check(),
             Err(Error::NonFiniteParameter { name: "level", .. })
         ));
     }

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{LocationModel, MAX_LAGS, Tuning};
+use crate::checked::Check;
 use crate::error::{Error, Result};
 use crate::numeric::saturate;
 
@@ -112,7 +113,7 @@ impl From<Ar> for ArRepr {
 impl TryFrom<ArRepr> for Ar {
     type Error = Error;
     fn try_from(r: ArRepr) -> Result<Self> {
-        LocationModel::Autoregressive { lags: r.phi.len() }.validate()?;
+        LocationModel::Autoregressive { lags: r.phi.len() }.check()?;
         if r.history.len() < r.phi.len() || r.history.len() > r.capacity {
             return Err(Error::LengthMismatch {
                 name: "history",

@@ -41,6 +41,7 @@ mod testing;
 use serde::{Deserialize, Serialize};
 
 use self::autoregression::Ar;
+use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
 use crate::numeric::saturate;
 
@@ -72,11 +73,16 @@ const AUTO_WARMUP: usize = 40;
 /// # Examples
 ///
 /// ```
-/// use tailcast::{ForecasterConfig, LocationModel};
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::{Check, ForecasterConfig, LocationModel};
 /// let config = ForecasterConfig::default()
 ///     .window(500)
-///     .location(LocationModel::Seasonal { period: 24 });
-/// assert_eq!(config.location_model(), LocationModel::Seasonal { period: 24 });
+///     .location(LocationModel::Seasonal { period: 24 })
+///     .check()?;
+/// assert_eq!(config.location(), LocationModel::Seasonal { period: 24 });
+/// assert!(LocationModel::Seasonal { period: 1 }.check().is_err());
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum LocationModel {
@@ -115,14 +121,12 @@ pub enum LocationModel {
     Auto,
 }
 
-impl LocationModel {
-    /// Checks the model's parameters.
-    ///
+impl Check for LocationModel {
     /// # Errors
     ///
     /// [`Error::InvalidCount`] for a seasonal `period` outside `[2, MAX_PERIOD]` or
     /// `lags` outside `[1, MAX_LAGS]`.
-    pub fn validate(&self) -> Result<()> {
+    fn check(&self) -> Result<Checked<Self>> {
         match *self {
             Self::Seasonal { period } if !(2..=MAX_PERIOD).contains(&period) => {
                 Err(Error::InvalidCount {
@@ -138,10 +142,12 @@ impl LocationModel {
                     expected: "in [1, 64]",
                 })
             }
-            _ => Ok(()),
+            _ => Ok(Checked::after_check(*self)),
         }
     }
+}
 
+impl LocationModel {
     /// The fewest warm-up time steps the model needs to initialise.
     pub(crate) fn min_warmup(&self) -> usize {
         match *self {
@@ -249,7 +255,7 @@ impl TryFrom<LocationRepr> for Location {
                 LocationModel::Seasonal {
                     period: profile.len(),
                 }
-                .validate()?;
+                .check()?;
                 crate::error::all_finite("profile", profile)?;
                 if *phase >= profile.len() {
                     return Err(Error::InvalidCount {
@@ -279,16 +285,17 @@ impl Location {
     /// # Errors
     ///
     /// [`Error::TooFewObservations`] if the data are shorter than the model needs or
-    /// hold fewer than two observations.
+    /// hold fewer than two observations; the model's check errors unless it is
+    /// already checked.
     pub(crate) fn initialise(
-        model: LocationModel,
+        model: impl IntoChecked<LocationModel>,
         data: &[f64],
         tuning: Tuning,
         window: usize,
         ar_refit_every: usize,
         residuals: &mut Vec<f64>,
     ) -> Result<Self> {
-        model.validate()?;
+        let model = *model.into_checked()?.config();
         let observed = data.iter().filter(|x| x.is_finite()).count();
         let needed = model.min_warmup();
         if data.len() < needed || observed < 2 {
@@ -557,17 +564,9 @@ mod tests {
 
     #[test]
     fn bad_models_and_short_warmups_are_errors() {
-        assert!(LocationModel::Seasonal { period: 1 }.validate().is_err());
-        assert!(
-            LocationModel::Autoregressive { lags: 0 }
-                .validate()
-                .is_err()
-        );
-        assert!(
-            LocationModel::Autoregressive { lags: 65 }
-                .validate()
-                .is_err()
-        );
+        assert!(LocationModel::Seasonal { period: 1 }.check().is_err());
+        assert!(LocationModel::Autoregressive { lags: 0 }.check().is_err());
+        assert!(LocationModel::Autoregressive { lags: 65 }.check().is_err());
         let mut res = Vec::new();
         let err = Location::initialise(
             LocationModel::Seasonal { period: 10 },

@@ -10,6 +10,7 @@ use ndarray::Array2;
 pub use noise::PaperNoise;
 
 use super::paper::PaperConfig;
+use crate::checked::IntoChecked;
 use crate::error::{Error, Result};
 use crate::metrics::{Crps, check_levels, randomized_pit};
 
@@ -59,13 +60,14 @@ impl PaperOracle {
     ///
     /// # Errors
     ///
-    /// The errors of [`PaperConfig::validate`], and [`Error::ParameterOutOfRange`] for a
+    /// The errors of [`PaperConfig`]'s [`check`](crate::Check::check) (unless it is
+    /// already checked), and [`Error::ParameterOutOfRange`] for a
     /// Student-t dof outside `[1, 1e6]` (the quadrature needs `ν >= 1`; beyond 1e6 use
     /// a large finite value, the law is normal to 1e-6) or a noise or spike scale more
     /// than 1e6 times another (the tables would need millions of panels).
-    pub fn new(config: &PaperConfig, n: usize) -> Result<Self> {
-        config.validate()?;
-        let (dof_lower, dof_upper) = config.dofs();
+    pub fn new(config: &(impl IntoChecked<PaperConfig> + Clone), n: usize) -> Result<Self> {
+        let config = config.clone().into_checked()?;
+        let (dof_lower, dof_upper) = config.dof();
         for (name, value) in [("dof.lower", dof_lower), ("dof.upper", dof_upper)] {
             if !(1.0..=1e6).contains(&value) {
                 return Err(Error::ParameterOutOfRange {
@@ -75,7 +77,7 @@ impl PaperOracle {
                 });
             }
         }
-        let (s_lower, s_upper) = config.noise_scales();
+        let (s_lower, s_upper) = config.noise_scale();
         let smallest = s_lower.min(s_upper);
         let spike_scale = config.spike_gpds()?.0.scale();
         for (name, value) in [
@@ -98,15 +100,15 @@ impl PaperOracle {
             (n_low as f64 / n as f64, n_up as f64 / n as f64)
         };
         let model = noise::NoiseModel::new(
-            config.dofs(),
-            config.noise_scales(),
+            config.dof(),
+            config.noise_scale(),
             (p_low, p_up),
             lower,
             upper,
         );
         Ok(Self {
             noise: PaperNoise::build(&model),
-            location: config.location(n)?,
+            location: config.location(n),
         })
     }
 
