@@ -144,8 +144,9 @@ impl Binned {
     /// # Errors
     ///
     /// [`Error::NonFiniteParameter`] for non-finite bounds,
-    /// [`Error::ParameterOutOfRange`] if `low >= high`, [`Error::InvalidCount`] for
-    /// empty `probs`, and the errors of [`Binned::new`].
+    /// [`Error::ParameterOutOfRange`] if `low >= high` or the span `high - low`
+    /// overflows, [`Error::InvalidCount`] for empty `probs`, and the errors of
+    /// [`Binned::new`].
     ///
     /// # Examples
     ///
@@ -273,14 +274,7 @@ impl Binned {
     /// unchanged.
     pub(crate) fn set_equal_width(&mut self, low: f64, high: f64, probs: &[f64]) -> Result<()> {
         let k = self.mass.len();
-        check_equal_width(low, high, k)?;
-        let inv_mean_width = k as f64 / (high - low);
-        if !inv_mean_width.is_finite() {
-            return Err(Error::NonFiniteParameter {
-                name: "edges span",
-                value: high - low,
-            });
-        }
+        let inv_mean_width = check_grid(low, high, k)?;
         self.check_probs(probs)?;
         let edge = |i: usize| equal_width_edge(low, high, k, i);
         if let Some(index) = (0..k).position(|i| edge(i) >= edge(i + 1)) {
@@ -474,7 +468,7 @@ impl Binned {
 
 /// `n + 1` equally spaced edges from `low` to `high` (both exact).
 pub(crate) fn equal_width_edges(low: f64, high: f64, n: usize) -> Result<Vec<f64>> {
-    check_equal_width(low, high, n)?;
+    check_grid(low, high, n)?;
     Ok((0..=n).map(|i| equal_width_edge(low, high, n, i)).collect())
 }
 
@@ -488,25 +482,43 @@ fn equal_width_edge(low: f64, high: f64, n: usize, i: usize) -> f64 {
     }
 }
 
-/// Finite bounds with `low < high` and at least one bin.
-fn check_equal_width(low: f64, high: f64, n: usize) -> Result<()> {
+/// Checks an equal-width grid of `bins` bins on `[low, high]`: finite bounds,
+/// `low < high` with a finite span, at least one bin, and bins whose width has a
+/// finite inverse. The one rule behind every such grid of the crate (a binned
+/// body's, a body estimator's, a rolling window's). Returns `bins / (high - low)`.
+///
+/// # Errors
+///
+/// [`Error::NonFiniteParameter`] naming `low` or `high`;
+/// [`Error::ParameterOutOfRange`] naming `low` when `low >= high` or the span
+/// overflows; [`Error::InvalidCount`] for zero bins; [`Error::NonFiniteParameter`]
+/// naming the inverse width when the bins are too narrow to resolve.
+pub(crate) fn check_grid(low: f64, high: f64, bins: usize) -> Result<f64> {
     finite("low", low)?;
     finite("high", high)?;
-    if !(low < high) {
+    let span = high - low;
+    if !(low < high) || !span.is_finite() {
         return Err(Error::ParameterOutOfRange {
             name: "low",
             value: low,
-            expected: "< high",
+            expected: "< high (with a finite span)",
         });
     }
-    if n == 0 {
+    if bins == 0 {
         return Err(Error::InvalidCount {
             name: "bins",
             value: 0,
             expected: ">= 1",
         });
     }
-    Ok(())
+    let inv_width = bins as f64 / span;
+    if !inv_width.is_finite() {
+        return Err(Error::NonFiniteParameter {
+            name: "bins / (high - low)",
+            value: inv_width,
+        });
+    }
+    Ok(inv_width)
 }
 
 impl fmt::Display for Binned {

@@ -7,10 +7,10 @@
 //! [`statrs::statistics::Distribution`]) and [`rand::distr::Distribution<f64>`],
 //! delegating to their inherent methods so there is one implementation of each formula.
 
-mod binned;
+pub(crate) mod binned;
 mod gpd;
 mod special;
-mod spliced;
+pub(crate) mod spliced;
 
 pub use binned::Binned;
 pub use gpd::GeneralizedPareto;

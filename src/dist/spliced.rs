@@ -50,6 +50,20 @@ impl From<Tail> for TailParams {
     }
 }
 
+/// Checks a tail mass: in the open interval (0, 0.5), NaN rejected. The one rule
+/// behind every tail mass of the crate (a tail's, a fit's, a metric's region).
+///
+/// # Errors
+///
+/// [`Error::TailMassOutOfRange`] naming `name`.
+pub(crate) fn check_tail_mass(name: &'static str, mass: f64) -> Result<f64> {
+    if mass > 0.0 && mass < 0.5 {
+        Ok(mass)
+    } else {
+        Err(Error::TailMassOutOfRange { name, value: mass })
+    }
+}
+
 impl Tail {
     /// A tail with probability `mass` in the open interval (0, 0.5).
     ///
@@ -57,12 +71,7 @@ impl Tail {
     ///
     /// [`Error::TailMassOutOfRange`] naming `mass` (NaN included).
     pub fn new(mass: f64, gpd: GeneralizedPareto) -> Result<Self> {
-        if !(mass > 0.0 && mass < 0.5) {
-            return Err(Error::TailMassOutOfRange {
-                name: "mass",
-                value: mass,
-            });
-        }
+        let mass = check_tail_mass("mass", mass)?;
         Ok(Self { mass, gpd })
     }
 

@@ -84,25 +84,11 @@ impl BodyEstimator {
     ///
     /// # Errors
     ///
-    /// [`Error::NonFiniteParameter`] for non-finite bounds, [`Error::ParameterOutOfRange`]
-    /// if `low >= high`, [`Error::InvalidCount`] for zero bins.
+    /// [`Error::NonFiniteParameter`] for non-finite bounds or bins too narrow to
+    /// resolve, [`Error::ParameterOutOfRange`] if `low >= high` or the span overflows,
+    /// [`Error::InvalidCount`] for zero bins (the crate's one grid rule).
     pub fn new(low: f64, high: f64, bins: usize) -> Result<Self> {
-        crate::error::finite("low", low)?;
-        crate::error::finite("high", high)?;
-        if !(low < high) || !(high - low).is_finite() {
-            return Err(Error::ParameterOutOfRange {
-                name: "low",
-                value: low,
-                expected: "< high (with a finite span)",
-            });
-        }
-        if bins == 0 {
-            return Err(Error::InvalidCount {
-                name: "bins",
-                value: 0,
-                expected: ">= 1",
-            });
-        }
+        crate::dist::binned::check_grid(low, high, bins)?;
         Ok(Self {
             low,
             high,

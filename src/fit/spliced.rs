@@ -8,6 +8,7 @@ use super::gpd::{GpdEstimate, GpdFit, GpdFitter, observed_information, standard_
 use super::policy::{Start, TailOutcome, central_grid, empirical_body};
 use super::sample::check_weight;
 use crate::checked::{Check, Checked, IntoChecked};
+use crate::dist::spliced::check_tail_mass;
 use crate::error::{Error, Result, all_finite};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
@@ -308,14 +309,8 @@ impl Check for SbpConfig {
                 expected: ">= 1",
             });
         }
-        for (name, m) in [
-            ("lower_tail_mass", self.lower_tail_mass),
-            ("upper_tail_mass", self.upper_tail_mass),
-        ] {
-            if !(m > 0.0 && m < 0.5) {
-                return Err(Error::TailMassOutOfRange { name, value: m });
-            }
-        }
+        check_tail_mass("lower_tail_mass", self.lower_tail_mass)?;
+        check_tail_mass("upper_tail_mass", self.upper_tail_mass)?;
         match self.bounds {
             Bounds::Auto { margin } | Bounds::Central { margin } => {
                 crate::error::finite("margin", margin)?;

@@ -331,17 +331,7 @@ impl Window {
     }
 
     fn set_grid(&mut self, low: f64, high: f64) -> Result<()> {
-        crate::error::finite("low", low)?;
-        crate::error::finite("high", high)?;
-        let span = high - low;
-        let inv_width = self.counts.len() as f64 / span;
-        if !(low < high) || !span.is_finite() || !inv_width.is_finite() {
-            return Err(Error::ParameterOutOfRange {
-                name: "low",
-                value: low,
-                expected: "< high, with a finite span",
-            });
-        }
+        let inv_width = crate::dist::binned::check_grid(low, high, self.counts.len())?;
         let bins_of_fit = BodyEstimator::new(low, high, self.counts.len())?;
         self.low = low;
         self.high = high;

@@ -176,14 +176,7 @@ pub fn check_levels(levels: &[f64]) -> Result<()> {
 ///
 /// [`Error::TailMassOutOfRange`] naming `tail`.
 pub fn check_tail(tail: f64) -> Result<f64> {
-    if tail > 0.0 && tail < 0.5 {
-        Ok(tail)
-    } else {
-        Err(Error::TailMassOutOfRange {
-            name: "tail",
-            value: tail,
-        })
-    }
+    crate::dist::spliced::check_tail_mass("tail", tail)
 }
 
 #[cfg(test)]
