@@ -14,6 +14,45 @@ use crate::{OrPy, guard};
 /// Arrays at least this long are evaluated with the GIL released.
 const DETACH_LEN: usize = 2048;
 
+/// One `#[pymethods]` block (pyo3 takes one a class) holding the class's own methods
+/// and the pointwise functions every distribution class shares: `pdf`, `logpdf`,
+/// `cdf`, `logcdf`, `sf`, `logsf` of the argument named `$x`, and `ppf` of `q`, each
+/// mapped over an array (or a scalar) by [`map_values`]. `|$this| $law` gives the law
+/// from `&self`.
+macro_rules! law_pymethods {
+    ($class:ty, |$this:ident| $law:expr, $x:ident; $($own:tt)*) => {
+        law_pymethods!(@impl $class, $this, $law, [
+            (pdf, pdf, $x),
+            (logpdf, ln_pdf, $x),
+            (cdf, cdf, $x),
+            (logcdf, ln_cdf, $x),
+            (sf, sf, $x),
+            (logsf, ln_sf, $x),
+            (ppf, quantile, q)
+        ], $($own)*);
+    };
+    (@impl $class:ty, $this:ident, $law:expr,
+        [$(($name:ident, $f:ident, $arg:ident)),*], $($own:tt)*) => {
+        #[::pyo3::pymethods]
+        impl $class {
+            $(
+                fn $name<'py>(
+                    &self,
+                    py: ::pyo3::Python<'py>,
+                    $arg: ::numpy::PyArrayLikeDyn<'py, f64, ::numpy::AllowTypeChange>,
+                ) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::PyAny>> {
+                    let $this = self;
+                    let law = $law;
+                    $crate::dist::map_values(py, $arg, move |v| law.$f(v))
+                }
+            )*
+
+            $($own)*
+        }
+    };
+}
+pub(crate) use law_pymethods;
+
 /// Applies `f` elementwise: a float for a scalar (0-d) input, an array of the same
 /// shape otherwise.
 pub(crate) fn map_values<'py>(
@@ -83,8 +122,9 @@ pub(crate) struct PyGpd {
     pub(crate) inner: GeneralizedPareto,
 }
 
-#[pymethods]
-impl PyGpd {
+law_pymethods! {
+    PyGpd, |this| this.inner, x;
+
     #[new]
     fn new(shape: f64, scale: f64) -> PyResult<Self> {
         Ok(Self {
@@ -125,69 +165,6 @@ impl PyGpd {
     #[getter]
     fn support(&self) -> (f64, f64) {
         self.inner.support()
-    }
-
-    fn pdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, x, move |v| d.pdf(v))
-    }
-
-    fn logpdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, x, move |v| d.ln_pdf(v))
-    }
-
-    fn cdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, x, move |v| d.cdf(v))
-    }
-
-    fn logcdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, x, move |v| d.ln_cdf(v))
-    }
-
-    fn sf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, x, move |v| d.sf(v))
-    }
-
-    fn logsf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, x, move |v| d.ln_sf(v))
-    }
-
-    fn ppf<'py>(
-        &self,
-        py: Python<'py>,
-        q: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = self.inner;
-        map_values(py, q, move |p| d.quantile(p))
     }
 
     fn isf<'py>(
@@ -309,8 +286,9 @@ fn tail_tuple(t: &Tail) -> TailTuple {
     (t.mass(), t.gpd().shape(), t.gpd().scale())
 }
 
-#[pymethods]
-impl PySbp {
+law_pymethods! {
+    PySbp, |this| &this.inner, x;
+
     /// `edges` (n + 1, increasing) and `probs` (n, normalised here) of the body;
     /// `lower` and `upper` are `(mass, shape, scale)` of the tails.
     #[new]
@@ -427,69 +405,6 @@ impl PySbp {
     #[getter]
     fn support(&self) -> (f64, f64) {
         self.inner.support()
-    }
-
-    fn pdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, x, |v| d.pdf(v))
-    }
-
-    fn logpdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, x, |v| d.ln_pdf(v))
-    }
-
-    fn cdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, x, |v| d.cdf(v))
-    }
-
-    fn logcdf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, x, |v| d.ln_cdf(v))
-    }
-
-    fn sf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, x, |v| d.sf(v))
-    }
-
-    fn logsf<'py>(
-        &self,
-        py: Python<'py>,
-        x: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, x, |v| d.ln_sf(v))
-    }
-
-    fn ppf<'py>(
-        &self,
-        py: Python<'py>,
-        q: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let d = &self.inner;
-        map_values(py, q, |p| d.quantile(p))
     }
 
     #[pyo3(signature = (size, seed=None))]

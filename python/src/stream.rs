@@ -1,7 +1,7 @@
 //! `RollingForecaster`, `AnomalyDetector`, `Verdict`, `Forecast` and `backtest`,
 //! with their keyword configurations and their byte encoding.
 
-use numpy::{AllowTypeChange, PyArray1, PyArray2, PyArrayLike1, PyArrayLikeDyn, ToPyArray};
+use numpy::{AllowTypeChange, PyArray1, PyArray2, PyArrayLike1, ToPyArray};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
@@ -12,7 +12,7 @@ use tailcast::{
     RollingForecaster, SbpConfig, Side, Verdict,
 };
 
-use crate::dist::{PySbp, map_values, to_vec};
+use crate::dist::{PySbp, law_pymethods, to_vec};
 use crate::{OrPy, guard};
 
 /// Byte-format tags: four bytes naming the type and the format version, then the
@@ -308,8 +308,9 @@ impl PyForecast {
     }
 }
 
-#[pymethods]
-impl PyForecast {
+law_pymethods! {
+    PyForecast, |this| this.view(), y;
+
     /// The location model's prediction, which the residual law is centred on.
     #[getter]
     fn location(&self) -> f64 {
@@ -322,69 +323,6 @@ impl PyForecast {
         PySbp {
             inner: self.residual.clone(),
         }
-    }
-
-    fn pdf<'py>(
-        &self,
-        py: Python<'py>,
-        y: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, y, move |v| f.pdf(v))
-    }
-
-    fn logpdf<'py>(
-        &self,
-        py: Python<'py>,
-        y: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, y, move |v| f.ln_pdf(v))
-    }
-
-    fn cdf<'py>(
-        &self,
-        py: Python<'py>,
-        y: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, y, move |v| f.cdf(v))
-    }
-
-    fn logcdf<'py>(
-        &self,
-        py: Python<'py>,
-        y: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, y, move |v| f.ln_cdf(v))
-    }
-
-    fn sf<'py>(
-        &self,
-        py: Python<'py>,
-        y: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, y, move |v| f.sf(v))
-    }
-
-    fn logsf<'py>(
-        &self,
-        py: Python<'py>,
-        y: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, y, move |v| f.ln_sf(v))
-    }
-
-    fn ppf<'py>(
-        &self,
-        py: Python<'py>,
-        q: PyArrayLikeDyn<'py, f64, AllowTypeChange>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let f = self.view();
-        map_values(py, q, move |p| f.quantile(p))
     }
 
     fn __repr__(&self) -> String {
