@@ -242,6 +242,64 @@ pub(crate) fn detector_config(
     d.forecaster(loc.apply(f)?).check().or_py()
 }
 
+/// One `#[pymethods]` block (pyo3 takes one a class) holding the class's own methods
+/// and the persistence every stateful class shares: `to_bytes` / `from_bytes` under
+/// its `$tag` (errors name `$name`), pickling through the module's `$restore`,
+/// `copy` and `deepcopy`, and the `config` getter. The class wraps its Rust value in
+/// a field `inner`.
+macro_rules! saved_pymethods {
+    ($class:ty, $tag:expr, $name:literal, $restore:literal; $($own:tt)*) => {
+        #[::pyo3::pymethods]
+        impl $class {
+            /// The whole state as bytes (`from_bytes` resumes bit-identically).
+            fn to_bytes<'py>(
+                &self,
+                py: ::pyo3::Python<'py>,
+            ) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::types::PyBytes>> {
+                encode(py, $tag, &self.inner)
+            }
+
+            #[staticmethod]
+            fn from_bytes(data: &[u8]) -> ::pyo3::PyResult<Self> {
+                Ok(Self {
+                    inner: decode($tag, $name, data)?,
+                })
+            }
+
+            fn __reduce__<'py>(
+                &self,
+                py: ::pyo3::Python<'py>,
+            ) -> ::pyo3::PyResult<(
+                ::pyo3::Bound<'py, ::pyo3::PyAny>,
+                (::pyo3::Bound<'py, ::pyo3::types::PyBytes>,),
+            )> {
+                Ok((crate::restorer(py, $restore)?, (self.to_bytes(py)?,)))
+            }
+
+            fn __copy__(&self) -> Self {
+                Self {
+                    inner: self.inner.clone(),
+                }
+            }
+
+            fn __deepcopy__(&self, _memo: &::pyo3::Bound<'_, ::pyo3::PyAny>) -> Self {
+                self.__copy__()
+            }
+
+            /// The configuration, as the Rust crate serialises it.
+            #[getter]
+            fn config<'py>(
+                &self,
+                py: ::pyo3::Python<'py>,
+            ) -> ::pyo3::PyResult<::pyo3::Bound<'py, ::pyo3::PyAny>> {
+                to_python(py, self.inner.config())
+            }
+
+            $($own)*
+        }
+    };
+}
+
 /// A value as a Python object through JSON (for `config`).
 fn to_python<'py, T: Serialize>(py: Python<'py>, value: &T) -> PyResult<Bound<'py, PyAny>> {
     let json = serde_json::to_string(value)
@@ -482,8 +540,9 @@ pub(crate) struct PyDetector {
     inner: AnomalyDetector,
 }
 
-#[pymethods]
-impl PyDetector {
+saved_pymethods! {
+    PyDetector, DETECTOR_TAG, "AnomalyDetector", "_restore_detector";
+
     #[new]
     #[pyo3(signature = (**config))]
     fn new(config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
@@ -527,44 +586,6 @@ impl PyDetector {
             location: f.location(),
             residual: f.residual().clone(),
         })
-    }
-
-    /// The whole state as bytes (`from_bytes` resumes bit-identically).
-    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, DETECTOR_TAG, &self.inner)
-    }
-
-    #[staticmethod]
-    fn from_bytes(data: &[u8]) -> PyResult<Self> {
-        Ok(Self {
-            inner: decode(DETECTOR_TAG, "AnomalyDetector", data)?,
-        })
-    }
-
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        Ok((
-            crate::restorer(py, "_restore_detector")?,
-            (self.to_bytes(py)?,),
-        ))
-    }
-
-    fn __copy__(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
-
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.__copy__()
-    }
-
-    /// The configuration, as the Rust crate serialises it.
-    #[getter]
-    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, self.inner.config())
     }
 
     /// Time steps seen (missing ones included).
@@ -647,8 +668,9 @@ impl PyForecaster {
     }
 }
 
-#[pymethods]
-impl PyForecaster {
+saved_pymethods! {
+    PyForecaster, FORECASTER_TAG, "RollingForecaster", "_restore_forecaster";
+
     #[new]
     #[pyo3(signature = (**config))]
     fn new(config: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
@@ -717,42 +739,6 @@ impl PyForecaster {
     /// The residuals in the fitting window, oldest first.
     fn residuals<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
         PyArray1::from_vec(py, self.inner.residuals().collect())
-    }
-
-    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        encode(py, FORECASTER_TAG, &self.inner)
-    }
-
-    #[staticmethod]
-    fn from_bytes(data: &[u8]) -> PyResult<Self> {
-        Ok(Self {
-            inner: decode(FORECASTER_TAG, "RollingForecaster", data)?,
-        })
-    }
-
-    fn __reduce__<'py>(
-        &self,
-        py: Python<'py>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        Ok((
-            crate::restorer(py, "_restore_forecaster")?,
-            (self.to_bytes(py)?,),
-        ))
-    }
-
-    fn __copy__(&self) -> Self {
-        Self {
-            inner: self.inner.clone(),
-        }
-    }
-
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.__copy__()
-    }
-
-    #[getter]
-    fn config<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        to_python(py, self.inner.config())
     }
 
     #[getter]
