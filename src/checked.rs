@@ -36,7 +36,7 @@ use crate::error::Result;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checked<C>(C);
 
-/// A configuration that can be checked (see the [module notes](self)).
+/// A configuration that can be checked: builder, `check`, then a [`Checked`] one.
 pub trait Check: Clone {
     /// Applies every rule on the settings once.
     ///

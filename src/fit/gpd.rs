@@ -28,8 +28,8 @@ use crate::error::{Error, Result};
 /// the boundary the fit reports `ξ = -1`, `σ = max(x)` (the uniform law on
 /// `[0, max x]`) with [`GpdEstimate::at_boundary`] set.
 ///
-/// * [`fit`](Self::fit): cold start from the method of moments.
-/// * [`fit_with_start`](Self::fit_with_start): warm start from a previous estimate;
+/// * [`fit`](Checked::<GpdFitter>::fit): cold start from the method of moments.
+/// * [`fit_with_start`](Checked::<GpdFitter>::fit_with_start): warm start from a previous estimate;
 ///   on a window that changed by a few points the Newton iteration converges in two or
 ///   three passes over the data.
 ///
