@@ -9,6 +9,7 @@
 //! * [`ForecasterConfig`], [`LocationModel`]: the knobs.
 
 mod config;
+mod excess_pool;
 pub(crate) mod location;
 mod residual;
 mod rolling;

@@ -34,11 +34,18 @@
 //!   threshold moves at every step and every refit fits. A threshold inside an atom
 //!   is refitted at most once every `walked / 64` observations;
 //! * the truncation correction of an anomaly detector (below), which needs the
-//!   current fit.
+//!   current fit;
+//! * short windows: each tail keeps its newest 64 excesses (each beyond the
+//!   threshold in force when its point entered), and a tail with fewer exceedances
+//!   in the window than the configuration's minimum is fitted to those instead of
+//!   falling back to the exponential law (see `excess_pool.rs`: at window 100 a 5 %
+//!   tail holds 5 points).
 //!
 //! So for the same points, the same grid and the same search, the forecaster's SBP
-//! and the fitter's are the same (bit for bit with equal weights; with decay up to
-//! the rounding of the incrementally kept counts): `tests/forecast_residual_fit.rs`.
+//! and the fitter's are the same, bit for bit with equal weights and with decay up
+//! to the rounding of the incrementally kept counts (`tests/forecast_residual_fit.rs`),
+//! as long as each tail holds the configured minimum of exceedances: with fewer the
+//! fitter falls back to the exponential law and the forecaster uses its pool.
 //! With decay the window keeps raw weights that grow with its clock; the counts and
 //! the exceedances' weights are divided by the newest point's before they are used,
 //! so that the pseudo-count weighs the same against the data at every step.
@@ -55,6 +62,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::{MAX_BINS, check_half_life};
+use super::excess_pool::{ExcessPool, POOL_LEN};
 use super::window::{MAX_WINDOW, Window};
 use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
@@ -288,6 +296,10 @@ pub(crate) struct ResidualModel {
     /// that found no better grid (see [`grid_retry`]).
     #[serde(default)]
     grid_wait: usize,
+    /// Each tail's newest excesses (lower, upper), fitted when the window holds too
+    /// few (see `excess_pool.rs`). Absent in models saved before they existed: empty.
+    #[serde(default)]
+    pools: (ExcessPool, ExcessPool),
     #[serde(skip)]
     scratch: Scratch,
 }
@@ -313,6 +325,8 @@ struct ResidualRepr {
     truncation: (Option<f64>, Option<f64>),
     #[serde(default)]
     grid_wait: usize,
+    #[serde(default)]
+    pools: (ExcessPool, ExcessPool),
 }
 
 impl TryFrom<ResidualRepr> for ResidualModel {
@@ -360,6 +374,11 @@ impl TryFrom<ResidualRepr> for ResidualModel {
         if r.grid_wait > grid_retry(window.len()) {
             return invalid("the residual model's grid wait is longer than its window allows");
         }
+        let mut pools = r.pools;
+        for pool in [&mut pools.0, &mut pools.1] {
+            pool.check()?;
+            pool.reserve();
+        }
         let mut model = Self {
             spec,
             window,
@@ -371,6 +390,7 @@ impl TryFrom<ResidualRepr> for ResidualModel {
             version: r.version,
             truncation: r.truncation,
             grid_wait: r.grid_wait,
+            pools,
             scratch: Scratch::default(),
         };
         // A state that could never refit again (no weight in the window) is not one
@@ -405,8 +425,8 @@ impl Scratch {
         };
         room(&mut self.probs, bins);
         room(&mut self.counts, bins);
-        room(&mut self.excess, points);
-        room(&mut self.weights, points);
+        room(&mut self.excess, points.max(POOL_LEN));
+        room(&mut self.weights, points.max(POOL_LEN));
         if self.sorted.capacity() < points {
             self.sorted.reserve(points - self.sorted.len());
         }
@@ -461,6 +481,7 @@ impl ResidualModel {
             truncation: (None, None),
             grid_wait: 0,
             version: 0,
+            pools: (ExcessPool::new(), ExcessPool::new()),
             scratch,
         };
         model.refit();
@@ -498,6 +519,16 @@ impl ResidualModel {
     #[inline]
     pub(crate) fn push(&mut self, r: f64) {
         let left = self.window.push(r);
+        if let Some(t) = self.lower.threshold
+            && r < t
+        {
+            self.pools.0.push(t - r);
+        }
+        if let Some(t) = self.upper.threshold
+            && r > t
+        {
+            self.pools.1.push(r - t);
+        }
         self.lower.note(false, r, left);
         self.upper.note(true, r, left);
         self.since_refit = self.since_refit.saturating_add(1);
@@ -522,6 +553,8 @@ impl ResidualModel {
         }
         self.lower = TailState::NEW;
         self.upper = TailState::NEW;
+        self.pools.0.rescale(factor);
+        self.pools.1.rescale(factor);
         self.grid_wait = 0;
         self.refit();
         true
@@ -741,8 +774,19 @@ impl ResidualModel {
         {
             s.weights.iter_mut().for_each(|w| *w /= newest);
         }
-        let imputed = impute_truncated(&current, cut, &mut s.excess, &mut s.weights);
-        let weighted = imputed || self.window.is_weighted();
+        let needed = self.spec.sbp().min_exceedances().max(2);
+        let pool = if upper { &self.pools.1 } else { &self.pools.0 };
+        let weighted = if s.excess.len() < needed && pool.excesses().len() >= needed {
+            // Too few in the window: the tail's newest excesses instead.
+            s.excess.clear();
+            s.excess.extend_from_slice(pool.excesses());
+            s.weights.clear();
+            s.weights.resize(s.excess.len(), 1.0);
+            false
+        } else {
+            let imputed = impute_truncated(&current, cut, &mut s.excess, &mut s.weights);
+            imputed || self.window.is_weighted()
+        };
         let what = if upper {
             "upper tail fit"
         } else {
