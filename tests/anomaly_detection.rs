@@ -79,8 +79,11 @@ fn gaussian_noise_six_sigma_anomalies() {
 }
 
 /// The same series with ±4 sd anomalies, which sit where the noise itself reaches
-/// about once in 16,000 points: recall drops to 0.59 (measured), false alarms stay
-/// at 6.4e-4.
+/// about once in 16,000 points: recall drops to 0.46 (measured), false alarms stay
+/// at 2.5e-4. Recall was 0.53 before the detector's recalibration measured the
+/// share of p-values just below the risk level: these anomalies come every ~200
+/// points (five times the risk level) with p-values near 5e-4 under the fitted
+/// exponential tails, which is what a too-light tail looks like to it.
 #[test]
 fn gaussian_noise_four_sigma_anomalies() {
     let mut rng = StdRng::seed_from_u64(100);
@@ -89,14 +92,17 @@ fn gaussian_noise_four_sigma_anomalies() {
     let injected = inject(&mut ys, 4.0, &mut rng);
     let r = rates(DetectorConfig::default(), &ys, &injected);
     report("gaussian, 4 sd", &r);
-    assert!((0.5..=0.8).contains(&r.recall), "recall {}", r.recall);
+    assert!((0.4..=0.8).contains(&r.recall), "recall {}", r.recall);
     assert!(r.false_alarms <= 1e-3, "false alarms {}", r.false_alarms);
 }
 
 /// The paper's kind of series: level 5, a sine of period 100, Student-t(10) noise
 /// scaled by 0.25 and 15 % of exponential spikes (half up, half down), which are
 /// *normal* here; anomalies of ±10 on top, seasonal location model. Measured: recall
-/// 0.90, false alarms 2.0e-3.
+/// 0.71, false alarms 6.8e-4 (0.85 and 1.1e-3 before the recalibration measured the
+/// share just below the risk level: anomalies every ~200 points, many of them with
+/// p-values in that band, read partly as a too-light tail; see the detector's
+/// *p-values*).
 #[test]
 fn paper_series_with_spikes() {
     let mut rng = StdRng::seed_from_u64(200);
@@ -118,16 +124,17 @@ fn paper_series_with_spikes() {
         .forecaster(ForecasterConfig::default().location(LocationModel::Seasonal { period: 100 }));
     let r = rates(config, &ys, &injected);
     report("paper series, ±10", &r);
-    assert!(r.recall >= 0.75, "recall {}", r.recall);
+    assert!(r.recall >= 0.65, "recall {}", r.recall);
     assert!(r.false_alarms <= 3e-3, "false alarms {}", r.false_alarms);
 }
 
 /// Heavy-tailed noise (Student-t with 4 degrees of freedom, tail index 1/4) with ±12
-/// anomalies. Measured: recall 1.0, false alarms 4.0e-3 with exclusion on (the
-/// default), 1.6e-3 on the clean series with exclusion off. Both exceed the risk
-/// level: the GPD fitted to 50 exceedances is extrapolated to 1 % of its tail, and
-/// the plug-in estimate is too light on average; keeping flagged points out of the
-/// window then thins the tail it is fitted to, which roughly doubles the rate.
+/// anomalies. Measured: recall 0.98, false alarms 2.0e-3 with exclusion on (the
+/// default), 1.5e-3 on the clean series with exclusion off (before the
+/// recalibration below the risk level: 1.0, 3.1e-3 and 1.6e-3). Both exceed the
+/// risk level: the GPD fitted to 50 exceedances is extrapolated to 1 % of its tail,
+/// and the plug-in estimate is too light on average; keeping flagged points out of
+/// the window then thins the tail it is fitted to.
 #[test]
 fn heavy_tailed_noise_and_the_cost_of_exclusion() {
     let mut rng = StdRng::seed_from_u64(300);

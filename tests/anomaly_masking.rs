@@ -156,7 +156,9 @@ fn misses_at_a_low_risk_are_only_the_moderate_p_values() {
 /// noise's. Since excluded observations enter the window at the exclusion cut as
 /// often as a calibrated forecast expects (`AnomalyDetector`'s *Exclusion*), the
 /// tails are less thin and the recall is 0.84 (false alarms on the clean series
-/// 1.06e-3, from 1.16e-3); tied exclusion stays at 0.10. The test keeps the
+/// 1.06e-3, from 1.16e-3); tied exclusion stays at 0.10. With the recalibration
+/// measuring the share just below the risk level (which raises the too-small
+/// p-values of the too-light tail) the recall is 0.74. The test keeps the
 /// contrast: exclusion at 1e-3 protects, tied exclusion does not.
 #[test]
 fn heavy_tailed_noise_with_a_low_risk() {
@@ -178,7 +180,7 @@ fn heavy_tailed_noise_with_a_low_risk() {
     let default = recall(DetectorConfig::default().risk(1e-4));
     let tied = recall(DetectorConfig::default().risk(1e-4).exclusion_risk(1e-4));
     eprintln!("student-t(4), risk 1e-4: recall {default:.3} (exclusion tied: {tied:.3})");
-    assert!(default >= 0.8, "recall {default}");
+    assert!(default >= 0.7, "recall {default}");
     assert!(tied < 0.5, "recall {tied}");
 }
 

@@ -38,14 +38,13 @@ fn suite() -> Vec<(&'static str, LabelledSeries)> {
 }
 
 /// False alarms per 10,000 clean points, at risk 1e-3 (nominal 10). Measured:
-/// counts 6.4, regime switching 6.5, level shifts 19.8, normal bursts 5.9, flat
-/// lines 3.5, drifting scale 10.1, daily/weekly 7.5 (before excluded observations
-/// entered the window at the exclusion cut: 8.5, 7.6, 26.4, 9.6, 4.7, 12.2, 7.5).
-/// The target, 15 (1.5 × the risk level), holds everywhere but on level shifts
-/// under Student-t(3–5) noise: leaving the flagged values out of the window still
-/// thins the heavy tails the fit sees. With `impute_excluded` (the truncated-tail
-/// correction) it is 15.4 there; that option costs recall on series with frequent
-/// moderate anomalies, so it is off by default.
+/// counts 6.4, regime switching 6.5, level shifts 11.6, normal bursts 5.9, flat
+/// lines 3.5, drifting scale 8.5, daily/weekly 6.9. Level shifts under
+/// Student-t(3–5) noise were at 19.8 (and drifting scale at 10.1) before the
+/// detector's recalibration measured the share of p-values just below the risk
+/// level: the GPD fitted to a 1,000-point window's 50 exceedances is too light where
+/// alarms are raised, and leaving the flagged values out of the window thins it
+/// further. The target, 15 (1.5 × the risk level), now holds on every series.
 /// Recall of the injected anomalies is at least 0.95 on every series but flat
 /// lines, where a stuck value inside the normal range is not improbable (0.30).
 #[test]
@@ -58,8 +57,7 @@ fn false_alarms_and_recall_on_every_pathology() {
             "{name}: {fa:.1} false alarms per 10k, recall {:.2}",
             report.recall()
         );
-        let bound = if name == "level_shifts" { 22.0 } else { 15.0 };
-        assert!(fa <= bound, "{name}: {fa} false alarms per 10k");
+        assert!(fa <= 15.0, "{name}: {fa} false alarms per 10k");
         let recall = if name == "flat_lines" { 0.25 } else { 0.95 };
         assert!(
             report.recall() >= recall,
