@@ -393,7 +393,9 @@ impl Checked<ForecasterConfig> {
     /// the forecaster: its grid moves only when the data leave it (fix the
     /// bounds to the residual body's support to compare), and its tail fits after
     /// the first are warm-started local searches (a fresh fit runs the configured
-    /// search).
+    /// search). A tail whose window holds fewer exceedances than the minimum is
+    /// fitted by the forecaster to that tail's newest 64 excesses, where the fitter
+    /// falls back to the exponential law.
     pub fn residual_sbp(&self) -> Checked<SbpConfig> {
         super::residual::residual_fit_config(
             self.sbp(),
