@@ -46,14 +46,14 @@ fn fit(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(60));
     g.throughput(Throughput::Elements(100_000));
     g.bench_function("linear_100000x10_100bins", |b| {
-        b.iter(|| ConditionalSbp::fit(black_box(x.view()), black_box(y.view()), &config).unwrap())
+        b.iter(|| ConditionalSbp::fit(black_box(x.view()), black_box(y.view()), config).unwrap())
     });
     g.finish();
 }
 
 fn predict(c: &mut Criterion) {
     let (x, y) = data(20_000, 2);
-    let model = ConditionalSbp::fit(x.view(), y.view(), &ConditionalSbpConfig::default())
+    let model = ConditionalSbp::fit(x.view(), y.view(), ConditionalSbpConfig::default())
         .unwrap()
         .model;
     let (xt, yt) = data(1_000_000, 3);

@@ -51,7 +51,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         config = config.max_iterations(cap.parse()?).allow_unconverged(true);
     }
     let (x, y) = data(n, 1)?;
-    let fit = ConditionalSbp::fit(x.view(), y.view(), &config)?;
+    let fit = ConditionalSbp::fit(x.view(), y.view(), config)?;
     println!(
         "fit: {} | log-likelihood {}",
         fit.termination, fit.log_likelihood

@@ -114,6 +114,7 @@ pub use series::{LagFeatures, SeriesForecaster};
 use engine::{Data, Frame, Kind, RowConsts, RowScratch, Workspace};
 use vector::ParamVec;
 
+use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
 use crate::{Binned, GeneralizedPareto, SplicedBinnedPareto, Tail};
 
@@ -162,7 +163,7 @@ impl TryFrom<ModelParams> for ConditionalSbp {
             .upper_tail_mass(f.upper_mass)
             .hidden(f.hidden)
             .shape_bounds(f.shape_low, f.shape_high)
-            .validate()?;
+            .check()?;
         if p.parameters.len() != f.len() {
             return Err(Error::LengthMismatch {
                 name: "parameters",
@@ -206,8 +207,9 @@ pub struct ConditionalSbpFit {
     pub converged: bool,
     /// Why the optimiser stopped, in argmin's words.
     pub termination: String,
-    /// The configuration of the fit.
-    pub config: ConditionalSbpConfig,
+    /// The configuration of the fit (saved as the plain configuration, checked again
+    /// when read).
+    pub config: Checked<ConditionalSbpConfig>,
 }
 
 /// Standard errors of the two tail shapes.
@@ -306,12 +308,42 @@ struct Stage {
     termination: String,
 }
 
+/// The optimiser settings of one L-BFGS run: the configured ones, or looser.
+#[derive(Debug, Clone, Copy)]
+struct Solver {
+    tolerance: f64,
+    stall_tolerance: f64,
+    memory: usize,
+    max_iterations: u64,
+    line_search: LineSearch,
+}
+
+impl Solver {
+    fn of(config: &Checked<ConditionalSbpConfig>) -> Self {
+        Self {
+            tolerance: config.tolerance(),
+            stall_tolerance: config.stall_tolerance(),
+            memory: config.memory(),
+            max_iterations: config.max_iterations(),
+            line_search: config.line_search(),
+        }
+    }
+
+    /// The same with a gradient tolerance of at least `tolerance`.
+    fn loose(self, tolerance: f64) -> Self {
+        Self {
+            tolerance: self.tolerance.max(tolerance),
+            ..self
+        }
+    }
+}
+
 /// Minimises `eval` (returning the cost, writing the gradient) from `init` with
 /// L-BFGS and the configured line search.
 fn minimise(
     eval: impl Fn(&[f64], &mut [f64]) -> f64,
     init: Vec<f64>,
-    config: &ConditionalSbpConfig,
+    config: &Solver,
 ) -> Result<Stage> {
     let not_converged = |iterations| Error::NotConverged {
         what: "conditional SBP fit",
@@ -379,7 +411,8 @@ impl ConditionalSbp {
     ///
     /// # Errors
     ///
-    /// The errors of [`ConditionalSbpConfig::validate`];
+    /// The errors of [`ConditionalSbpConfig`]'s [`check`](Check::check) (when given
+    /// unchecked);
     /// [`Error::LengthMismatch`] if `y` and `x` differ in rows;
     /// [`Error::InvalidCount`] for `x` without columns;
     /// [`Error::NonFiniteFeature`] naming the row and column of `x` holding NaN or
@@ -393,9 +426,9 @@ impl ConditionalSbp {
     pub fn fit(
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
-        config: &ConditionalSbpConfig,
+        config: impl IntoChecked<ConditionalSbpConfig>,
     ) -> Result<ConditionalSbpFit> {
-        config.validate()?;
+        let config = config.into_checked()?;
         let d = x.ncols();
         if d == 0 {
             return Err(Error::InvalidCount {
@@ -407,7 +440,7 @@ impl ConditionalSbp {
         check_xy(x, Some(y), d)?;
         let n = x.nrows();
         // Before the standardisation, which needs rows to tell a constant column.
-        let needed = Self::parameter_count(d, config);
+        let needed = Self::parameter_count(d, config.config());
         if n < needed {
             return Err(Error::TooFewObservations {
                 what: "conditional SBP fit (one per parameter)",
@@ -432,7 +465,7 @@ impl ConditionalSbp {
             x_mean[j] = mean;
             x_scale[j] = sd;
         }
-        let (low, high) = match config.range {
+        let (low, high) = match config.range() {
             BinRange::Fixed { low, high } => (low, high),
             BinRange::Quantiles { level, margin } => {
                 let mut sorted = y.clone();
@@ -463,12 +496,12 @@ impl ConditionalSbp {
             x_scale,
             low,
             high,
-            bins: config.bins,
-            lower_mass: config.lower_tail_mass,
-            upper_mass: config.upper_tail_mass,
-            shape_low: config.shape_bounds.0,
-            shape_high: config.shape_bounds.1,
-            hidden: config.hidden,
+            bins: config.bins(),
+            lower_mass: config.lower_tail_mass(),
+            upper_mass: config.upper_tail_mass(),
+            shape_low: config.shape_bounds().0,
+            shape_high: config.shape_bounds().1,
+            hidden: config.hidden(),
         };
         if n < frame.len() {
             return Err(Error::TooFewObservations {
@@ -477,7 +510,7 @@ impl ConditionalSbp {
                 got: n,
             });
         }
-        let theta = initial_parameters(&frame, &y, config.seed);
+        let theta = initial_parameters(&frame, &y, config.seed());
         run(frame, theta, x, &y, config, false)
     }
 
@@ -494,9 +527,9 @@ impl ConditionalSbp {
         &self,
         x: ArrayView2<'_, f64>,
         y: ArrayView1<'_, f64>,
-        config: &ConditionalSbpConfig,
+        config: impl IntoChecked<ConditionalSbpConfig>,
     ) -> Result<ConditionalSbpFit> {
-        config.validate()?;
+        let config = config.into_checked()?;
         check_xy(x, Some(y), self.frame.d())?;
         if x.nrows() < self.frame.len() {
             return Err(Error::TooFewObservations {
@@ -711,16 +744,17 @@ impl ConditionalSbp {
     /// # Errors
     ///
     /// [`Error::LengthMismatch`] for vectors of the wrong length, the errors of
-    /// [`ConditionalSbpConfig::validate`], [`Error::ParameterOutOfRange`] if the
+    /// [`ConditionalSbpConfig`]'s [`check`](Check::check) (when given unchecked),
+    /// [`Error::ParameterOutOfRange`] if the
     /// range is not [`BinRange::Fixed`], and the checks of deserialisation.
     pub fn from_parts(
-        config: &ConditionalSbpConfig,
+        config: impl IntoChecked<ConditionalSbpConfig>,
         mean: Vec<f64>,
         scale: Vec<f64>,
         parameters: Vec<f64>,
     ) -> Result<Self> {
-        config.validate()?;
-        let BinRange::Fixed { low, high } = config.range else {
+        let config = config.into_checked()?;
+        let BinRange::Fixed { low, high } = config.range() else {
             return Err(Error::ParameterOutOfRange {
                 name: "range",
                 value: f64::NAN,
@@ -733,12 +767,12 @@ impl ConditionalSbp {
                 x_scale: scale,
                 low,
                 high,
-                bins: config.bins,
-                lower_mass: config.lower_tail_mass,
-                upper_mass: config.upper_tail_mass,
-                shape_low: config.shape_bounds.0,
-                shape_high: config.shape_bounds.1,
-                hidden: config.hidden,
+                bins: config.bins(),
+                lower_mass: config.lower_tail_mass(),
+                upper_mass: config.upper_tail_mass(),
+                shape_low: config.shape_bounds().0,
+                shape_high: config.shape_bounds().1,
+                hidden: config.hidden(),
             },
             parameters,
         })
@@ -867,9 +901,9 @@ impl ConditionalSbpFit {
                 let h = 1e-5 * params[i].abs().max(1.0);
                 let t0 = params[i];
                 params[i] = t0 + h;
-                engine::tail_objective(frame, &params, tail, self.config.l2, &mut gp);
+                engine::tail_objective(frame, &params, tail, self.config.l2(), &mut gp);
                 params[i] = t0 - h;
-                engine::tail_objective(frame, &params, tail, self.config.l2, &mut gm);
+                engine::tail_objective(frame, &params, tail, self.config.l2(), &mut gm);
                 params[i] = t0;
                 for j in 0..np {
                     hess[i * np + j] = (gp[j] - gm[j]) / (2.0 * h) * n;
@@ -1071,7 +1105,7 @@ fn minimise_scaled(
     frame: &Frame,
     init: Vec<f64>,
     scale: &[f64],
-    config: &ConditionalSbpConfig,
+    config: &Solver,
 ) -> Result<Stage> {
     let u0: Vec<f64> = init.iter().zip(scale).map(|(t, c)| t / c).collect();
     let theta = RefCell::new(vec![0.0; init.len()]);
@@ -1118,12 +1152,13 @@ fn run(
     theta0: Vec<f64>,
     x: ArrayView2<'_, f64>,
     y: &[f64],
-    config: &ConditionalSbpConfig,
+    config: Checked<ConditionalSbpConfig>,
     warm_start: bool,
 ) -> Result<ConditionalSbpFit> {
     let mut data = Data::new(&frame, x, y);
     let ws = RefCell::new(Workspace::new(&frame));
-    let l2 = config.l2;
+    let l2 = config.l2();
+    let solver = Solver::of(&config);
     let mut stages = Vec::new();
     // Stage 1: the body's histogram likelihood (and the hidden layer), warm-started
     // on a seeded subsample of a large data set (cheap iterations that get close).
@@ -1131,29 +1166,27 @@ fn run(
     let mut body_start = theta0.clone();
     let mut warm_iterations = 0;
     if !warm_start && data.n() >= WARM_SUBSAMPLE_MIN {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(config.seed ^ 0x5EED_5AB5);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(config.seed() ^ 0x5EED_5AB5);
         let mut rows = rand::seq::index::sample(&mut rng, data.n(), WARM_SUBSAMPLE).into_vec();
         rows.sort_unstable();
         let sub = data.subset(&rows);
         // L2 per row is scaled with the rows, so the subsample's penalty matches.
         let sub_l2 = l2 * sub.n() as f64 / data.n() as f64;
-        let loose = config.tolerance(config.tolerance.max(WARM_TOLERANCE));
+        let loose = solver.loose(WARM_TOLERANCE);
         let warm = minimise_scaled(
             |t, g| engine::objective(&frame, t, &sub, sub_l2, Kind::Body, &mut ws.borrow_mut(), g),
             &frame,
             theta0.clone(),
             &scale,
-            &loose.allow_unconverged(true),
+            &loose,
         )?;
         warm_iterations = warm.iterations;
         body_start = warm.theta;
     }
     // With censored rounds to follow, the histogram stage only has to place the first
     // thresholds: a loose tolerance.
-    let loose = config
-        .tolerance(config.tolerance.max(WARM_TOLERANCE))
-        .allow_unconverged(true);
-    let censored = config.censored_rounds > 0;
+    let loose = solver.loose(WARM_TOLERANCE);
+    let censored = config.censored_rounds() > 0;
     // A warm start from a fitted model goes straight to the censored rounds.
     let mut body = if warm_start && censored {
         Stage {
@@ -1169,7 +1202,7 @@ fn run(
             &frame,
             body_start,
             &scale,
-            if censored { &loose } else { config },
+            if censored { &loose } else { &solver },
         )?
     };
     body.iterations += warm_iterations;
@@ -1184,7 +1217,7 @@ fn run(
             let changed = data.censor_at(&frame, &body.theta);
             // A warm start sits at a fitted model's thresholds: one final round.
             let last = warm_start
-                || round == config.censored_rounds
+                || round == config.censored_rounds()
                 || (round > 0 && changed * CENSOR_STABLE < data.n());
             let next = minimise_scaled(
                 |t, g| {
@@ -1201,7 +1234,7 @@ fn run(
                 &frame,
                 body.theta.clone(),
                 &scale,
-                if last { config } else { &loose },
+                if last { &solver } else { &loose },
             )?;
             let total = body.iterations + next.iterations;
             body = next;
@@ -1237,24 +1270,24 @@ fn run(
         let stage = minimise(
             |t, g| engine::tail_objective(&frame, t, tail, l2, g),
             init,
-            config,
+            &solver,
         )?;
         theta[a..a + p + 1].copy_from_slice(&stage.theta[..p + 1]);
         theta[shape] = stage.theta[p + 1];
         stages.push(stage);
     }
-    if config.joint_refinement {
+    if config.joint_refinement() {
         let joint = minimise(
             |t, g| engine::objective(&frame, t, &data, l2, Kind::Joint, &mut ws.borrow_mut(), g),
             theta.clone(),
-            config,
+            &solver,
         )?;
         theta.clone_from(&joint.theta);
         stages.push(joint);
     }
     let iterations = stages.iter().map(|s| s.iterations).sum();
     let converged = stages.iter().all(|s| s.converged);
-    if !converged && !config.allow_unconverged {
+    if !converged && !config.allow_unconverged() {
         return Err(Error::NotConverged {
             what: "conditional SBP fit",
             iterations,
@@ -1277,7 +1310,7 @@ fn run(
         iterations,
         converged,
         termination,
-        config: *config,
+        config,
     })
 }
 
