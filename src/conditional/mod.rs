@@ -58,9 +58,9 @@
 //! only the penalty pins down, weakly; without the centring the scaling would tilt each
 //! step into that shift and L-BFGS would spend most of its iterations undoing it), and
 //! from 40,000 rows on it starts from a loose fit on a subsample of 10,000 rows drawn
-//! with the configured seed (its L2 penalty scaled to the same prior). Passes over more than 4,096 rows are split into
-//! chunks evaluated on scoped threads and added in chunk order, so the result does not
-//! depend on the number of threads.
+//! with the configured seed (its L2 penalty scaled to the same prior). Passes over
+//! more than 4,096 rows are split into chunks evaluated on scoped threads and added in
+//! chunk order, so the result does not depend on the number of threads.
 //!
 //! A linear model starts from the unconditional SBP of `y` (the same grid): body
 //! biases from the histogram, tail intercepts and shapes from the unconditional GPD
