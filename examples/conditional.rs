@@ -241,7 +241,7 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let config = ConditionalSbpConfig::default();
     let start = Instant::now();
-    let fit = ConditionalSbp::fit(x.view(), y.view(), &config)?;
+    let fit = ConditionalSbp::fit(x.view(), y.view(), config)?;
     let fit_time = start.elapsed();
     let (xi_l, xi_u) = fit.model.shapes();
     println!(

@@ -169,7 +169,7 @@ struct Fitted {
 }
 
 fn fit(train: &[f64], features: LagFeatures, (width, l2): (usize, f64)) -> Res<Fitted> {
-    let model = SeriesForecaster::fit(train, features, &conditional_config(width, l2))?;
+    let model = SeriesForecaster::fit(train, features, conditional_config(width, l2))?;
     Ok(Fitted {
         converged: model.fit.converged,
         iterations: model.fit.iterations,

@@ -1,4 +1,5 @@
-//! A fixed amount of conditional-SBP work on the data of `benches/conditional.rs`, for
+//! A fixed amount of conditional-SBP work on the data of `benches/conditional.rs`
+//! (`examples/support/conditional_data.rs`, the one generator both include), for
 //! profilers (instruction counts under callgrind do not depend on the machine's load).
 //! Timings come from the criterion bench, not from this program.
 //!
@@ -15,32 +16,11 @@
 
 use std::error::Error;
 
-use ndarray::{Array1, Array2};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
-use rand_distr::{ChiSquared, Distribution, StandardNormal};
 use tailcast::conditional::{ConditionalSbp, ConditionalSbpConfig};
 
-const D: usize = 10;
-
-/// The bench's data: standard normal features, location and log-spread linear in
-/// three of them, Student-t(3)-like noise.
-fn data(n: usize, seed: u64) -> Result<(Array2<f64>, Array1<f64>), Box<dyn Error>> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let chi = ChiSquared::<f64>::new(3.0)?;
-    let x = Array2::from_shape_fn((n, D), |_| {
-        let z: f64 = StandardNormal.sample(&mut rng);
-        z
-    });
-    let y = Array1::from_shape_fn(n, |i| {
-        let z: f64 = StandardNormal.sample(&mut rng);
-        let v: f64 = chi.sample(&mut rng);
-        let t = z / (v / 3.0).sqrt();
-        let location = x[[i, 0]] - 0.5 * x[[i, 1]] + 0.2 * x[[i, 2]];
-        location + (0.3 * x[[i, 3]]).exp() * t
-    });
-    Ok((x, y))
-}
+#[path = "support/conditional_data.rs"]
+mod conditional_data;
+use conditional_data::data;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -50,14 +30,14 @@ fn main() -> Result<(), Box<dyn Error>> {
     if let Some(cap) = args.get(3) {
         config = config.max_iterations(cap.parse()?).allow_unconverged(true);
     }
-    let (x, y) = data(n, 1)?;
-    let fit = ConditionalSbp::fit(x.view(), y.view(), &config)?;
+    let (x, y) = data(n, 1);
+    let fit = ConditionalSbp::fit(x.view(), y.view(), config)?;
     println!(
         "fit: {} | log-likelihood {}",
         fit.termination, fit.log_likelihood
     );
     if mode == "predict" {
-        let (xt, yt) = data(200_000, 3)?;
+        let (xt, yt) = data(200_000, 3);
         let mut predictor = fit.model.predictor();
         let mut acc = 0.0;
         for row in xt.rows() {

@@ -36,7 +36,7 @@ fn truth() -> ConditionalSbp {
     theta[a_l + 4..a_l + 8].copy_from_slice(&[0.0, 0.3, 0.0, 0.8f64.ln()]);
     theta[a_l + 8] = ConditionalSbp::shape_preimage(&config, TRUE_SHAPES.0);
     theta[a_l + 9] = ConditionalSbp::shape_preimage(&config, TRUE_SHAPES.1);
-    ConditionalSbp::from_parts(&config, vec![0.0; d], vec![1.0; d], theta).unwrap()
+    ConditionalSbp::from_parts(config, vec![0.0; d], vec![1.0; d], theta).unwrap()
 }
 
 fn sample(model: &ConditionalSbp, n: usize, seed: u64) -> (Array2<f64>, Array1<f64>) {
@@ -59,7 +59,7 @@ fn recovers_a_known_conditional_sbp() {
     let model = truth();
     let (x, y) = sample(&model, 50_000, 11);
     let config = truth_config().censored_rounds(3);
-    let fit = ConditionalSbp::fit(x.view(), y.view(), &config).unwrap();
+    let fit = ConditionalSbp::fit(x.view(), y.view(), config).unwrap();
     assert!(fit.converged, "{}", fit.termination);
     // Out-of-sample calibration on fresh draws: PIT uniform (KS at 1 %).
     let (x2, y2) = sample(&model, 50_000, 12);
@@ -102,7 +102,7 @@ fn bad_input_is_a_typed_error_naming_the_problem() {
     let y = Array1::from_shape_fn(600, |i| {
         (i % 13) as f64 + 0.01 * i as f64 + if i % 50 == 0 { 30.0 } else { 0.0 }
     });
-    let fit = |x: &Array2<f64>, y: &Array1<f64>| ConditionalSbp::fit(x.view(), y.view(), &config);
+    let fit = |x: &Array2<f64>, y: &Array1<f64>| ConditionalSbp::fit(x.view(), y.view(), config);
     assert!(fit(&x, &y).is_ok());
     let short = Array1::from_vec(y.to_vec()[..599].to_vec());
     assert_eq!(
@@ -212,7 +212,7 @@ fn bad_input_is_a_typed_error_naming_the_problem() {
     ));
     let bad_config = config.tail_mass(0.7);
     assert!(matches!(
-        ConditionalSbp::fit(x.view(), y.view(), &bad_config),
+        ConditionalSbp::fit(x.view(), y.view(), bad_config),
         Err(Error::TailMassOutOfRange { .. })
     ));
     // Prediction rejects rows of the wrong length or with NaN.
@@ -244,7 +244,7 @@ fn serde_round_trip_warm_start_and_quantiles() {
     let model = truth();
     let (x, y) = sample(&model, 4_000, 3);
     let config = truth_config();
-    let fit = ConditionalSbp::fit(x.view(), y.view(), &config).unwrap();
+    let fit = ConditionalSbp::fit(x.view(), y.view(), config).unwrap();
     let json = serde_json::to_string(&fit).unwrap();
     let back: tailcast::ConditionalSbpFit = serde_json::from_str(&json).unwrap();
     assert_eq!(back, fit);
@@ -253,7 +253,7 @@ fn serde_round_trip_warm_start_and_quantiles() {
     let bad = model_json.replacen("\"parameters\":[", "\"parameters\":[1.0,", 1);
     assert!(serde_json::from_str::<ConditionalSbp>(&bad).is_err());
     // Warm start from the fit itself: converges at once to the same place.
-    let again = fit.model.refit(x.view(), y.view(), &config).unwrap();
+    let again = fit.model.refit(x.view(), y.view(), config).unwrap();
     assert!(
         again.iterations <= fit.iterations / 2,
         "{} vs {}",

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::checked::{Check, Checked};
 use crate::error::{Error, Result};
 
 /// Where the body's equal-width bins go (the edges are fixed during the fit and are
@@ -40,8 +41,13 @@ pub enum LineSearch {
     HagerZhang,
 }
 
-/// Configuration of [`ConditionalSbp::fit`](super::ConditionalSbp::fit); checked once
-/// when a fit starts ([`ConditionalSbpConfig::validate`]).
+/// Configuration of [`ConditionalSbp::fit`](super::ConditionalSbp::fit): an unchecked
+/// builder (each setter stores what it is given) whose one verb,
+/// [`check`](Check::check), applies every rule once and returns the
+/// [`Checked`] configuration the fit works with and reads back through getters with
+/// the settings' plain names ([`bins`](Checked::<ConditionalSbpConfig>::bins),
+/// [`hidden`](Checked::<ConditionalSbpConfig>::hidden), …). The fit takes either form
+/// ([`IntoChecked`](crate::IntoChecked)) and checks an unchecked one there.
 ///
 /// Defaults: 100 bins on [`BinRange::Quantiles`] `{ level: 0.001, margin: 0.05 }`,
 /// tail masses 0.05, no hidden layer (the heads are affine in the standardised
@@ -60,10 +66,15 @@ pub enum LineSearch {
 /// # Examples
 ///
 /// ```
+/// # fn main() -> Result<(), tailcast::Error> {
+/// use tailcast::Check;
 /// use tailcast::conditional::ConditionalSbpConfig;
-/// let config = ConditionalSbpConfig::default().bins(50).hidden(Some(8)).l2(0.5);
-/// assert!(config.validate().is_ok());
-/// assert!(ConditionalSbpConfig::default().bins(1).validate().is_err());
+/// let config = ConditionalSbpConfig::default().bins(50).hidden(Some(8)).l2(0.5).check()?;
+/// assert_eq!((config.bins(), config.hidden(), config.l2()), (50, Some(8), 0.5));
+/// let err = ConditionalSbpConfig::default().bins(1).check().unwrap_err();
+/// assert_eq!(err.to_string(), "bins must be >= 2, got 1");
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ConditionalSbpConfig {
@@ -216,8 +227,8 @@ impl ConditionalSbpConfig {
         self
     }
 
-    /// Seed of the hidden layer's initial weights (the only random choice; a linear
-    /// model's fit does not depend on it).
+    /// Seed of the random choices: the hidden layer's initial weights and, from
+    /// 40,000 rows on, the rows of the subsample the body stage is warm-started on.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
@@ -254,26 +265,17 @@ impl ConditionalSbpConfig {
         self.joint_refinement = on;
         self
     }
+}
 
-    /// The number of bins.
-    pub fn get_bins(&self) -> usize {
-        self.bins
-    }
-
-    /// The hidden width.
-    pub fn get_hidden(&self) -> Option<usize> {
-        self.hidden
-    }
-
-    /// Checks every setting.
-    ///
+impl Check for ConditionalSbpConfig {
     /// # Errors
     ///
     /// [`Error::InvalidCount`] for fewer than 2 bins, a hidden width of 0, zero
     /// iterations or zero memory; [`Error::TailMassOutOfRange`] for a tail mass outside
-    /// (0, 0.5); [`Error::NonFiniteParameter`] / [`Error::ParameterOutOfRange`] for bad
-    /// bounds, penalty, tolerance or shape bounds.
-    pub fn validate(&self) -> Result<()> {
+    /// (0, 0.5); [`Error::NonFiniteParameter`] / [`Error::ParameterOutOfRange`] /
+    /// [`Error::ProbabilityOutOfRange`] for bad bounds, penalty, tolerance or shape
+    /// bounds.
+    fn check(&self) -> Result<Checked<Self>> {
         if self.bins < 2 {
             return Err(Error::InvalidCount {
                 name: "bins",
@@ -374,7 +376,90 @@ impl ConditionalSbpConfig {
         }
         crate::error::positive("tolerance", self.tolerance)?;
         crate::error::positive("stall_tolerance", self.stall_tolerance)?;
-        Ok(())
+        Ok(Checked::after_check(*self))
+    }
+}
+
+impl Checked<ConditionalSbpConfig> {
+    /// Number of equal-width body bins.
+    pub fn bins(&self) -> usize {
+        self.config().bins
+    }
+
+    /// Where the bins go.
+    pub fn range(&self) -> BinRange {
+        self.config().range
+    }
+
+    /// Mass of the lower tail.
+    pub fn lower_tail_mass(&self) -> f64 {
+        self.config().lower_tail_mass
+    }
+
+    /// Mass of the upper tail.
+    pub fn upper_tail_mass(&self) -> f64 {
+        self.config().upper_tail_mass
+    }
+
+    /// Width of the hidden layer (`None`: the heads are affine in the features).
+    pub fn hidden(&self) -> Option<usize> {
+        self.config().hidden
+    }
+
+    /// Precision of the Gaussian prior on the weights.
+    pub fn l2(&self) -> f64 {
+        self.config().l2
+    }
+
+    /// The open interval `(low, high)` of the tail shapes.
+    pub fn shape_bounds(&self) -> (f64, f64) {
+        self.config().shape_bounds
+    }
+
+    /// Maximum number of L-BFGS iterations per stage.
+    pub fn max_iterations(&self) -> u64 {
+        self.config().max_iterations
+    }
+
+    /// Convergence tolerance on the gradient norm of the per-row objective.
+    pub fn tolerance(&self) -> f64 {
+        self.config().tolerance
+    }
+
+    /// Gradient norm below which a stalled line search counts as converged.
+    pub fn stall_tolerance(&self) -> f64 {
+        self.config().stall_tolerance
+    }
+
+    /// Number of correction pairs L-BFGS keeps.
+    pub fn memory(&self) -> usize {
+        self.config().memory
+    }
+
+    /// The line search.
+    pub fn line_search(&self) -> LineSearch {
+        self.config().line_search
+    }
+
+    /// Seed of the random choices (hidden-layer start, warm-start subsample).
+    pub fn seed(&self) -> u64 {
+        self.config().seed
+    }
+
+    /// Whether a fit that stops at `max_iterations` is returned (flagged) rather than
+    /// an error.
+    pub fn allow_unconverged(&self) -> bool {
+        self.config().allow_unconverged
+    }
+
+    /// Rounds of the censored body stage.
+    pub fn censored_rounds(&self) -> usize {
+        self.config().censored_rounds
+    }
+
+    /// Whether the joint refinement stage runs.
+    pub fn joint_refinement(&self) -> bool {
+        self.config().joint_refinement
     }
 }
 
@@ -385,7 +470,7 @@ mod tests {
     #[test]
     fn every_bad_setting_is_named() {
         let d = ConditionalSbpConfig::default();
-        let name = |c: ConditionalSbpConfig| match c.validate().unwrap_err() {
+        let name = |c: ConditionalSbpConfig| match c.check().unwrap_err() {
             Error::InvalidCount { name, .. }
             | Error::TailMassOutOfRange { name, .. }
             | Error::NonFiniteParameter { name, .. }
@@ -394,7 +479,7 @@ mod tests {
             | Error::ParameterOutOfRange { name, .. } => name,
             other => panic!("unexpected {other}"),
         };
-        assert!(d.validate().is_ok());
+        assert!(d.check().is_ok());
         assert_eq!(name(d.bins(1)), "bins");
         assert_eq!(name(d.bounds(1.0, 1.0)), "range.low");
         assert_eq!(name(d.bounds(f64::NAN, 1.0)), "range.low");
@@ -416,5 +501,53 @@ mod tests {
         assert_eq!(name(d.memory(0)), "memory");
         assert_eq!(name(d.tolerance(0.0)), "tolerance");
         assert_eq!(name(d.stall_tolerance(f64::NAN)), "stall_tolerance");
+    }
+
+    #[test]
+    fn checked_reads_back_and_saves_as_the_plain_configuration() {
+        let plain = ConditionalSbpConfig::default()
+            .bins(40)
+            .bounds(-2.0, 3.0)
+            .lower_tail_mass(0.03)
+            .hidden(Some(4))
+            .seed(7)
+            .censored_rounds(2);
+        let config = plain.check().unwrap();
+        assert_eq!(config.bins(), 40);
+        assert_eq!(
+            config.range(),
+            BinRange::Fixed {
+                low: -2.0,
+                high: 3.0
+            }
+        );
+        assert_eq!(
+            (config.lower_tail_mass(), config.upper_tail_mass()),
+            (0.03, 0.05)
+        );
+        assert_eq!((config.hidden(), config.seed()), (Some(4), 7));
+        assert_eq!(
+            (config.censored_rounds(), config.joint_refinement()),
+            (2, false)
+        );
+        assert_eq!((config.max_iterations(), config.memory()), (1_000, 30));
+        assert_eq!((config.tolerance(), config.stall_tolerance()), (1e-6, 1e-2));
+        assert_eq!(config.line_search(), LineSearch::MoreThuente);
+        assert_eq!(config.shape_bounds(), (-0.5, 1.0));
+        assert!(!config.allow_unconverged());
+        assert_eq!(config.l2(), 1.0);
+        // Saved as the plain configuration; read back checked.
+        let json = serde_json::to_string(&config).unwrap();
+        assert_eq!(json, serde_json::to_string(&plain).unwrap());
+        let back: Checked<ConditionalSbpConfig> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, config);
+        // A file written before `censored_rounds` existed still reads.
+        let old = json.replace(",\"censored_rounds\":2", "");
+        assert!(!old.contains("censored_rounds"));
+        let back: Checked<ConditionalSbpConfig> = serde_json::from_str(&old).unwrap();
+        assert_eq!(back.censored_rounds(), 0);
+        // A bad setting in a saved file is rejected.
+        let bad = json.replace("\"bins\":40", "\"bins\":1");
+        assert!(serde_json::from_str::<Checked<ConditionalSbpConfig>>(&bad).is_err());
     }
 }

@@ -655,9 +655,9 @@ pub(crate) fn censored_body_log_likelihood(
 /// the other partial derivatives into `g`; the chain rule through the heads and the
 /// hidden layer is applied here.
 ///
-/// More than [`CHUNK`] rows are cut into chunks of `CHUNK` rows evaluated on up to
-/// [`std::thread::available_parallelism`] scoped threads; the chunks' sums are added
-/// in chunk order, so the result does not depend on the number of threads.
+/// More than [`CHUNK`] rows are cut into chunks of [`chunk_rows`] rows evaluated on up
+/// to [`std::thread::available_parallelism`] scoped threads; the chunks' sums are
+/// added in chunk order, so the result does not depend on the number of threads.
 fn blocked_pass<R>(
     frame: &Frame,
     theta: &[f64],
@@ -670,10 +670,11 @@ where
     R: Fn(usize, &mut [f64], f64, f64, &mut RowGrad) -> f64 + Sync,
 {
     let n = data.n();
-    let chunks = n.div_ceil(CHUNK);
-    if chunks <= 1 {
+    if n <= CHUNK {
         return pass_range(frame, theta, data, 0, n, ws, grad, &row);
     }
+    let size = chunk_rows(n);
+    let chunks = n.div_ceil(size);
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZeroUsize::get)
         .min(chunks);
@@ -685,7 +686,7 @@ where
         } else {
             Vec::new()
         };
-        let (start, end) = (c * CHUNK, ((c + 1) * CHUNK).min(n));
+        let (start, end) = (c * size, ((c + 1) * size).min(n));
         let total = pass_range(
             frame,
             theta,
@@ -748,8 +749,21 @@ where
     total
 }
 
-/// Rows per chunk of a multi-threaded pass (a multiple of [`BLOCK`]).
+/// The most rows per chunk of a multi-threaded pass (a multiple of [`BLOCK`]); a
+/// pass over at most this many rows runs on the calling thread alone.
 const CHUNK: usize = 16 * BLOCK;
+
+/// The fewest rows per chunk (a multiple of [`BLOCK`]).
+const MIN_CHUNK: usize = 4 * BLOCK;
+
+/// Rows per chunk of a pass over `n` rows: about `n/16` in whole blocks, between
+/// [`MIN_CHUNK`] and [`CHUNK`]. Depends on `n` only (so does the result), and cuts a
+/// mid-sized pass into enough chunks for the threads to share evenly (a 10,000-row
+/// pass in chunks of 4,096 rows would leave one of two threads a third of the work:
+/// two chunks against one).
+fn chunk_rows(n: usize) -> usize {
+    (n.div_ceil(16).div_ceil(BLOCK) * BLOCK).clamp(MIN_CHUNK, CHUNK)
+}
 
 /// [`blocked_pass`] over rows `first..n`, on one thread.
 #[allow(clippy::too_many_arguments)]

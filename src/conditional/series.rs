@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ConditionalSbp, ConditionalSbpConfig, ConditionalSbpFit, Predictor};
 use crate::SplicedBinnedPareto;
+use crate::checked::IntoChecked;
 use crate::error::{Error, Result};
 
 /// Which features describe time step `t` of a series `y`: the last `lags` values
@@ -148,7 +149,11 @@ impl SeriesForecaster {
     /// # Errors
     ///
     /// Those of [`LagFeatures::features`] and [`ConditionalSbp::fit`].
-    pub fn fit(y: &[f64], features: LagFeatures, config: &ConditionalSbpConfig) -> Result<Self> {
+    pub fn fit(
+        y: &[f64],
+        features: LagFeatures,
+        config: impl IntoChecked<ConditionalSbpConfig>,
+    ) -> Result<Self> {
         let (x, target) = features.features(y)?;
         let fit = ConditionalSbp::fit(x.view(), target.view(), config)?;
         Ok(Self { features, fit })
@@ -233,7 +238,7 @@ mod tests {
         assert!((x[[5, 2]] - angle.sin()).abs() < 1e-15);
         assert_eq!(target[5], y[7]);
         let config = ConditionalSbpConfig::default().bins(12);
-        let f = SeriesForecaster::fit(&y, lf, &config).unwrap();
+        let f = SeriesForecaster::fit(&y, lf, config).unwrap();
         // A forecast from history y[..t] is the model's prediction for row t - lags.
         let direct = f.model().predict(x.row(100)).unwrap();
         let via = f.forecast(&y[..102]).unwrap();
