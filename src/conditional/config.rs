@@ -1,5 +1,6 @@
 //! Configuration of the conditional SBP fit.
 
+use crate::dist::spliced::check_tail_mass;
 use serde::{Deserialize, Serialize};
 
 use crate::checked::{Check, Checked};
@@ -313,14 +314,8 @@ impl Check for ConditionalSbpConfig {
                 }
             }
         }
-        for (name, mass) in [
-            ("lower_tail_mass", self.lower_tail_mass),
-            ("upper_tail_mass", self.upper_tail_mass),
-        ] {
-            if !(mass > 0.0 && mass < 0.5) {
-                return Err(Error::TailMassOutOfRange { name, value: mass });
-            }
-        }
+        check_tail_mass("lower_tail_mass", self.lower_tail_mass)?;
+        check_tail_mass("upper_tail_mass", self.upper_tail_mass)?;
         if self.hidden == Some(0) {
             return Err(Error::InvalidCount {
                 name: "hidden",
