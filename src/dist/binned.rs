@@ -375,6 +375,26 @@ impl Binned {
         (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1])
     }
 
+    /// `(cdf(x), sf(x))`, bit for bit, with one bin lookup.
+    #[inline]
+    pub(crate) fn cdf_and_sf(&self, x: f64) -> (f64, f64) {
+        let (lo, hi) = self.support();
+        if x.is_nan() {
+            return (f64::NAN, f64::NAN);
+        }
+        if x <= lo {
+            return (0.0, 1.0);
+        }
+        if x >= hi {
+            return (1.0, 0.0);
+        }
+        let k = self.bin_index(x);
+        let cdf = (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1]);
+        let sf = (self.upper_cum[k + 1] + self.density[k] * (self.edges[k + 1] - x))
+            .min(self.upper_cum[k]);
+        (cdf, sf)
+    }
+
     /// Survival function `1 - cdf(x)`, summed from the top for accuracy near `e_K`.
     pub fn sf(&self, x: f64) -> f64 {
         let (lo, hi) = self.support();

@@ -141,6 +141,10 @@ pub struct SplicedBinnedPareto {
     ln_upper_mass: f64,
 }
 
+/// A tail mass up to which [`SplicedBinnedPareto::ln_nearer_tail`] knows, beyond
+/// that tail's threshold, that the tail is the nearer side.
+const NEAR_TAIL_MASS: f64 = 0.25;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SbpParams {
     body: Binned,
@@ -391,12 +395,30 @@ impl SplicedBinnedPareto {
     #[inline]
     pub fn ln_nearer_tail(&self, x: f64) -> (f64, bool) {
         if x >= self.lower_threshold && x <= self.upper_threshold {
-            let (c, s) = (self.body.cdf(x), self.body.sf(x));
+            let (c, s) = self.body.cdf_and_sf(x);
             return if c < s {
                 (c.ln(), false)
             } else {
                 (s.ln(), true)
             };
+        }
+        // Beyond a threshold whose tail holds at most a quarter, that tail's side is
+        // at most `ln 1/4` and the other at least `ln(1 - 1/4)`: the comparison is
+        // decided without the other side's logarithm (NaN takes the full path).
+        if x > self.upper_threshold
+            && x >= self.lower_threshold
+            && self.upper.mass <= NEAR_TAIL_MASS
+        {
+            return (self.ln_sf(x), true);
+        }
+        if x < self.lower_threshold
+            && x <= self.upper_threshold
+            && self.lower.mass <= NEAR_TAIL_MASS
+        {
+            let ln_c = self.ln_cdf(x);
+            if !ln_c.is_nan() {
+                return (ln_c, false);
+            }
         }
         let (ln_c, ln_s) = (self.ln_cdf(x), self.ln_sf(x));
         if ln_c < ln_s {
