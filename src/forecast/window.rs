@@ -412,7 +412,12 @@ impl Window {
             self.values[slot] = x;
             self.weights[slot] = weight;
             self.bin_of[slot] = bin as u32;
-            self.start = (self.start + 1) % self.capacity;
+            // `start < capacity`: a compare instead of a division per step.
+            self.start = if self.start + 1 == self.capacity {
+                0
+            } else {
+                self.start + 1
+            };
             slot
         };
         self.counts[bin] += weight;
