@@ -28,15 +28,20 @@ pub(crate) fn central_grid(
     masses: (f64, f64),
     margin: f64,
 ) -> (f64, f64) {
-    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = sorted.iter().map(|p| p.1).sum();
     let (p_l, p_u) = masses;
-    let q_l = weighted_quantile_sorted(sorted, total, p_l);
-    let q_u = weighted_quantile_sorted(sorted, total, 1.0 - p_u);
-    let (min, max) = (
-        sorted.first().map_or(0.0, |p| p.0),
-        sorted.last().map_or(0.0, |p| p.0),
-    );
+    let (q_l, q_u, min, max) = match unit_weight_quantiles(sorted, p_l, 1.0 - p_u) {
+        Some(found) => found,
+        None => {
+            sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let total: f64 = sorted.iter().map(|p| p.1).sum();
+            (
+                weighted_quantile_sorted(sorted, total, p_l),
+                weighted_quantile_sorted(sorted, total, 1.0 - p_u),
+                sorted.first().map_or(0.0, |p| p.0),
+                sorted.last().map_or(0.0, |p| p.0),
+            )
+        }
+    };
     let magnitude = q_l.abs().max(q_u.abs());
     let mut span = q_u - q_l;
     if !(span > 0.0) {
@@ -53,6 +58,47 @@ pub(crate) fn central_grid(
         let centre = (q_l / 2.0 + q_u / 2.0).clamp(-f64::MAX / 8.0, f64::MAX / 8.0);
         (centre - span / 2.0, centre + span / 2.0)
     }
+}
+
+/// What [`central_grid`] reads from the sorted points — the weighted quantiles at
+/// `p` and `q` and the smallest and largest value — when every weight is 1, found
+/// by selection in O(n) instead of a sort; `None` for other weights or no points.
+///
+/// With unit weights the running total after the `j`-th sorted point is `j + 1`
+/// exactly, so [`weighted_quantile_sorted`] returns the order statistic of rank
+/// `ceil(p n) - 1` (at least 0; the last for `p n > n` or NaN). Points that tie
+/// under `total_cmp` have the same bits, so the selected value is the one the sort
+/// puts there.
+fn unit_weight_quantiles(
+    points: &mut [(f64, f64)],
+    p: f64,
+    q: f64,
+) -> Option<(f64, f64, f64, f64)> {
+    let n = points.len();
+    if n == 0 || n as f64 > 2f64.powi(52) || points.iter().any(|pt| pt.1 != 1.0) {
+        return None;
+    }
+    let total = n as f64;
+    let rank = |p: f64| {
+        let target = p * total;
+        if target <= total {
+            (target.ceil().max(1.0) as usize - 1).min(n - 1)
+        } else {
+            n - 1
+        }
+    };
+    let by_value = |a: &(f64, f64), b: &(f64, f64)| a.0.total_cmp(&b.0);
+    let mut select = |k: usize| points.select_nth_unstable_by(k, by_value).1.0;
+    let (q_p, q_q) = (select(rank(p)), select(rank(q)));
+    let min = points
+        .iter()
+        .min_by(|a, b| by_value(a, b))
+        .map_or(0.0, |pt| pt.0);
+    let max = points
+        .iter()
+        .max_by(|a, b| by_value(a, b))
+        .map_or(0.0, |pt| pt.0);
+    Some((q_p, q_q, min, max))
 }
 
 /// The body of [`Thresholds::Empirical`](super::Thresholds::Empirical) from raw
