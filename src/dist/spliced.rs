@@ -545,6 +545,48 @@ mod tests {
     }
 
     #[test]
+    fn the_nearer_tail_is_the_comparison_of_both_sides_bit_for_bit() {
+        let body = Binned::equal_width(-2.0, 3.0, vec![1.0, 4.0, 2.0, 0.5, 3.0]).unwrap();
+        let mut laws = vec![example()];
+        for (mass, shape) in [
+            (0.05, 0.4),
+            (0.25, -0.3),
+            (0.3, 0.0),
+            (0.45, 2.0),
+            (0.01, 0.1),
+        ] {
+            let tail = |s: f64| Tail::new(mass, GeneralizedPareto::new(s, 0.7).unwrap()).unwrap();
+            laws.push(SplicedBinnedPareto::new(body.clone(), tail(shape), tail(-shape)).unwrap());
+        }
+        for law in &laws {
+            let (lo, hi) = (law.lower_threshold(), law.upper_threshold());
+            let mut xs = vec![
+                f64::NAN,
+                f64::MAX,
+                -f64::MAX,
+                lo,
+                hi,
+                lo.next_down(),
+                hi.next_up(),
+            ];
+            for i in -400..=400 {
+                xs.push(lo + (hi - lo) * f64::from(i) / 40.0);
+                xs.push(hi + 1e3 * f64::from(i).powi(3));
+            }
+            for x in xs {
+                let (ln_c, ln_s) = (law.ln_cdf(x), law.ln_sf(x));
+                let want = if ln_c < ln_s {
+                    (ln_c, false)
+                } else {
+                    (ln_s, true)
+                };
+                let got = law.ln_nearer_tail(x);
+                assert_eq!((got.0.to_bits(), got.1), (want.0.to_bits(), want.1), "{x}");
+            }
+        }
+    }
+
+    #[test]
     fn matches_the_reference_thresholds_and_values() {
         // The numpy reference's test distribution (scripts/gen_fixtures.py): τ = (2.576350, 6.524515),
         // icdf(0.001, 0.5, 0.999) = -1.146375, 4.550108, 11.271412; mean 4.56447.
