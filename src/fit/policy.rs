@@ -88,13 +88,30 @@ fn unit_weight_quantiles(
         }
     };
     let by_value = |a: &(f64, f64), b: &(f64, f64)| a.0.total_cmp(&b.0);
-    let mut select = |k: usize| points.select_nth_unstable_by(k, by_value).1.0;
-    let (q_p, q_q) = (select(rank(p)), select(rank(q)));
-    let min = points
+    let (k_p, k_q) = (rank(p), rank(q));
+    let (lo, hi) = (k_p.min(k_q), k_p.max(k_q));
+    let at_lo = points.select_nth_unstable_by(lo, by_value).1.0;
+    // After the first selection the points above `lo` are all at or above it: the
+    // second is selected among them.
+    let at_hi = if hi == lo {
+        at_lo
+    } else {
+        points[lo + 1..]
+            .select_nth_unstable_by(hi - lo - 1, by_value)
+            .1
+            .0
+    };
+    let (q_p, q_q) = if k_p <= k_q {
+        (at_lo, at_hi)
+    } else {
+        (at_hi, at_lo)
+    };
+    // The smallest is at or below `lo`, the largest at or above `hi`.
+    let min = points[..=lo]
         .iter()
         .min_by(|a, b| by_value(a, b))
         .map_or(0.0, |pt| pt.0);
-    let max = points
+    let max = points[hi..]
         .iter()
         .max_by(|a, b| by_value(a, b))
         .map_or(0.0, |pt| pt.0);
@@ -462,6 +479,43 @@ mod tests {
     use crate::Binned;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn unit_weight_selection_is_the_sorted_quantiles_bit_for_bit() {
+        let mut rng = StdRng::seed_from_u64(13);
+        for trial in 0..400 {
+            let n = 1 + trial % 37 + if trial % 5 == 0 { 1000 } else { 0 };
+            // Few distinct values (ties, signed zeros) or continuous ones.
+            let points: Vec<(f64, f64)> = (0..n)
+                .map(|_| {
+                    let x = if trial % 2 == 0 {
+                        [0.0, -0.0, 1.0, -2.5, 3.0][rng.random_range(0..5)]
+                    } else {
+                        rng.random::<f64>() - 0.5
+                    };
+                    (x, 1.0)
+                })
+                .collect();
+            let (p, q) = (rng.random::<f64>() * 0.5, 0.5 + rng.random::<f64>() * 0.5);
+            for (p, q) in [(p, q), (q, p), (0.0, 1.0), (0.05, 0.95), (p, p)] {
+                let mut sorted = points.clone();
+                sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                let total: f64 = sorted.iter().map(|pt| pt.1).sum();
+                let want = (
+                    weighted_quantile_sorted(&sorted, total, p),
+                    weighted_quantile_sorted(&sorted, total, q),
+                    sorted[0].0,
+                    sorted[n - 1].0,
+                );
+                let got = unit_weight_quantiles(&mut points.clone(), p, q).unwrap();
+                let bits = |t: (f64, f64, f64, f64)| [t.0, t.1, t.2, t.3].map(f64::to_bits);
+                assert_eq!(bits(got), bits(want), "trial {trial}, n {n}, p {p}, q {q}");
+            }
+        }
+        // Other weights take the sort.
+        assert!(unit_weight_quantiles(&mut [(1.0, 1.0), (2.0, 0.5)], 0.1, 0.9).is_none());
+        assert!(unit_weight_quantiles(&mut [], 0.1, 0.9).is_none());
+    }
 
     #[test]
     fn aligned_body_quantiles_are_the_thresholds() {
