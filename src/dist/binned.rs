@@ -319,7 +319,7 @@ impl Binned {
         let k = self.mass.len();
         // A guess from the mean width is exact for equal-width grids; one check
         // against the true edges confirms it, else a binary search settles it.
-        let guess = (((x - self.edges[0]) * self.inv_mean_width) as usize).min(k - 1);
+        let guess = crate::numeric::index_below((x - self.edges[0]) * self.inv_mean_width, k - 1);
         if self.edges[guess] <= x && (x < self.edges[guess + 1] || guess == k - 1) {
             return guess;
         }
