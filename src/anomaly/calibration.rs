@@ -95,6 +95,10 @@ pub(crate) struct Calibrator {
     /// `exp(ln_factor)` (derived).
     #[serde(skip)]
     factor: f64,
+    /// `max(factor, exp(ln_deep))`, what [`factor`](Self::factor) reports (derived:
+    /// read at every observation, so not recomputed there).
+    #[serde(skip)]
+    at_risk: f64,
     /// The growth of `weight` per observation (derived from the risk).
     #[serde(skip)]
     growth: f64,
@@ -149,6 +153,7 @@ impl TryFrom<CalibratorRepr> for Calibrator {
             weight: r.weight,
             ln_factor: r.ln_factor,
             factor: r.ln_factor.exp(),
+            at_risk: r.ln_factor.exp().max(r.ln_deep.exp()),
             since_update: r.since_update,
             deep: r.deep,
             ln_deep: r.ln_deep,
@@ -174,6 +179,7 @@ impl Calibrator {
             weight: 1.0,
             ln_factor: 0.0,
             factor: 1.0,
+            at_risk: 1.0,
             growth: (risk / HALF_LIFE).exp2(),
             ln_bottom: risk.ln(),
             ln_top: (BAND * risk).min(0.5).ln(),
@@ -199,6 +205,7 @@ impl Calibrator {
         if !(width > 0.0) {
             self.ln_factor = 0.0;
             self.factor = 1.0;
+            self.at_risk = self.factor.max(self.ln_deep.exp());
             return;
         }
         let prior = PRIOR / self.risk * self.weight;
@@ -209,6 +216,7 @@ impl Calibrator {
         let deep_width = self.risk * (1.0 - 1.0 / DEEP_BAND);
         let deep = (self.deep + deep_prior * deep_width) / (self.total + deep_prior);
         self.ln_deep = (deep / deep_width).clamp(1.0, MAX_FACTOR).ln();
+        self.at_risk = self.factor.max(self.ln_deep.exp());
     }
 
     /// `ln p'` for `ln p` (see the module notes): `p` times the factor up to the top
@@ -260,10 +268,12 @@ impl Calibrator {
         }
     }
 
-    /// The current factor `p' / p` at the risk level.
+    /// The current factor `p' / p` at the risk level (the larger of the band's and
+    /// the deep one's, kept in `at_risk`).
     #[inline]
+    #[allow(clippy::misnamed_getters)]
     pub(crate) fn factor(&self) -> f64 {
-        self.factor.max(self.ln_deep.exp())
+        self.at_risk
     }
 }
 

@@ -38,6 +38,10 @@ pub(crate) struct SpreadWatch {
     sides: [i8; WINDOW],
     /// Observations taken since the last reset (the ring's fill).
     seen: usize,
+    /// How many of `sides` are `1` and `-1` (derived, kept as the ring turns so
+    /// that a step does not rescan it).
+    #[serde(skip)]
+    beyond: (usize, usize),
 }
 
 #[derive(Deserialize)]
@@ -60,6 +64,7 @@ impl TryFrom<SpreadRepr> for SpreadWatch {
             residuals: r.residuals,
             sides: r.sides,
             seen: r.seen,
+            beyond: count_beyond(&r.sides),
         })
     }
 }
@@ -70,8 +75,22 @@ impl Default for SpreadWatch {
             residuals: [0.0; WINDOW],
             sides: [0; WINDOW],
             seen: 0,
+            beyond: (0, 0),
         }
     }
+}
+
+/// The numbers of `1` and `-1` in `sides`.
+fn count_beyond(sides: &[i8; WINDOW]) -> (usize, usize) {
+    let high = sides.iter().filter(|&&s| s == 1).count();
+    let low = sides.iter().filter(|&&s| s == -1).count();
+    (high, low)
+}
+
+/// `(1, 0)` for side `1`, `(0, 1)` for `-1`, `(0, 0)` for `0`.
+#[inline]
+fn one_beyond(side: i8) -> (usize, usize) {
+    (usize::from(side == 1), usize::from(side == -1))
 }
 
 impl SpreadWatch {
@@ -92,17 +111,20 @@ impl SpreadWatch {
         }
         let slot = self.seen % WINDOW;
         self.residuals[slot] = residual;
-        self.sides[slot] = match (ln_near < LN_HALF_PERCENT, upper) {
+        let side = match (ln_near < LN_HALF_PERCENT, upper) {
             (false, _) => 0,
             (true, true) => 1,
             (true, false) => -1,
         };
+        let (old, new) = (one_beyond(self.sides[slot]), one_beyond(side));
+        self.beyond = (self.beyond.0 - old.0 + new.0, self.beyond.1 - old.1 + new.1);
+        self.sides[slot] = side;
+        debug_assert_eq!(self.beyond, count_beyond(&self.sides));
         self.seen = self.seen.saturating_add(1);
         if self.seen < WINDOW {
             return None;
         }
-        let high = self.sides.iter().filter(|&&s| s == 1).count();
-        let low = self.sides.iter().filter(|&&s| s == -1).count();
+        let (high, low) = self.beyond;
         if high + low < MIN_BEYOND || high < MIN_PER_SIDE || low < MIN_PER_SIDE {
             return None;
         }
@@ -121,6 +143,7 @@ impl SpreadWatch {
     pub(crate) fn reset(&mut self) {
         self.sides = [0; WINDOW];
         self.seen = 0;
+        self.beyond = (0, 0);
     }
 }
 

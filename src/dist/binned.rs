@@ -319,7 +319,7 @@ impl Binned {
         let k = self.mass.len();
         // A guess from the mean width is exact for equal-width grids; one check
         // against the true edges confirms it, else a binary search settles it.
-        let guess = (((x - self.edges[0]) * self.inv_mean_width) as usize).min(k - 1);
+        let guess = crate::numeric::index_below((x - self.edges[0]) * self.inv_mean_width, k - 1);
         if self.edges[guess] <= x && (x < self.edges[guess + 1] || guess == k - 1) {
             return guess;
         }
@@ -373,6 +373,26 @@ impl Binned {
         }
         let k = self.bin_index(x);
         (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1])
+    }
+
+    /// `(cdf(x), sf(x))`, bit for bit, with one bin lookup.
+    #[inline]
+    pub(crate) fn cdf_and_sf(&self, x: f64) -> (f64, f64) {
+        let (lo, hi) = self.support();
+        if x.is_nan() {
+            return (f64::NAN, f64::NAN);
+        }
+        if x <= lo {
+            return (0.0, 1.0);
+        }
+        if x >= hi {
+            return (1.0, 0.0);
+        }
+        let k = self.bin_index(x);
+        let cdf = (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1]);
+        let sf = (self.upper_cum[k + 1] + self.density[k] * (self.edges[k + 1] - x))
+            .min(self.upper_cum[k]);
+        (cdf, sf)
     }
 
     /// Survival function `1 - cdf(x)`, summed from the top for accuracy near `e_K`.

@@ -141,6 +141,10 @@ pub struct SplicedBinnedPareto {
     ln_upper_mass: f64,
 }
 
+/// A tail mass up to which [`SplicedBinnedPareto::ln_nearer_tail`] knows, beyond
+/// that tail's threshold, that the tail is the nearer side.
+const NEAR_TAIL_MASS: f64 = 0.25;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SbpParams {
     body: Binned,
@@ -391,12 +395,30 @@ impl SplicedBinnedPareto {
     #[inline]
     pub fn ln_nearer_tail(&self, x: f64) -> (f64, bool) {
         if x >= self.lower_threshold && x <= self.upper_threshold {
-            let (c, s) = (self.body.cdf(x), self.body.sf(x));
+            let (c, s) = self.body.cdf_and_sf(x);
             return if c < s {
                 (c.ln(), false)
             } else {
                 (s.ln(), true)
             };
+        }
+        // Beyond a threshold whose tail holds at most a quarter, that tail's side is
+        // at most `ln 1/4` and the other at least `ln(1 - 1/4)`: the comparison is
+        // decided without the other side's logarithm (NaN takes the full path).
+        if x > self.upper_threshold
+            && x >= self.lower_threshold
+            && self.upper.mass <= NEAR_TAIL_MASS
+        {
+            return (self.ln_sf(x), true);
+        }
+        if x < self.lower_threshold
+            && x <= self.upper_threshold
+            && self.lower.mass <= NEAR_TAIL_MASS
+        {
+            let ln_c = self.ln_cdf(x);
+            if !ln_c.is_nan() {
+                return (ln_c, false);
+            }
         }
         let (ln_c, ln_s) = (self.ln_cdf(x), self.ln_sf(x));
         if ln_c < ln_s {
@@ -520,6 +542,48 @@ mod tests {
 
     fn example() -> SplicedBinnedPareto {
         crate::synthetic::reference_sbp(100)
+    }
+
+    #[test]
+    fn the_nearer_tail_is_the_comparison_of_both_sides_bit_for_bit() {
+        let body = Binned::equal_width(-2.0, 3.0, vec![1.0, 4.0, 2.0, 0.5, 3.0]).unwrap();
+        let mut laws = vec![example()];
+        for (mass, shape) in [
+            (0.05, 0.4),
+            (0.25, -0.3),
+            (0.3, 0.0),
+            (0.45, 2.0),
+            (0.01, 0.1),
+        ] {
+            let tail = |s: f64| Tail::new(mass, GeneralizedPareto::new(s, 0.7).unwrap()).unwrap();
+            laws.push(SplicedBinnedPareto::new(body.clone(), tail(shape), tail(-shape)).unwrap());
+        }
+        for law in &laws {
+            let (lo, hi) = (law.lower_threshold(), law.upper_threshold());
+            let mut xs = vec![
+                f64::NAN,
+                f64::MAX,
+                -f64::MAX,
+                lo,
+                hi,
+                lo.next_down(),
+                hi.next_up(),
+            ];
+            for i in -400..=400 {
+                xs.push(lo + (hi - lo) * f64::from(i) / 40.0);
+                xs.push(hi + 1e3 * f64::from(i).powi(3));
+            }
+            for x in xs {
+                let (ln_c, ln_s) = (law.ln_cdf(x), law.ln_sf(x));
+                let want = if ln_c < ln_s {
+                    (ln_c, false)
+                } else {
+                    (ln_s, true)
+                };
+                let got = law.ln_nearer_tail(x);
+                assert_eq!((got.0.to_bits(), got.1), (want.0.to_bits(), want.1), "{x}");
+            }
+        }
     }
 
     #[test]

@@ -143,7 +143,7 @@ impl BodyEstimator {
     pub(crate) fn bin_of(&self, x: f64, g: &Guard) -> usize {
         let last = self.bins - 1;
         let t = (x - self.low) * g.inv_width;
-        let k = (t as usize).min(last);
+        let k = crate::numeric::index_below(t, last);
         let frac = t - k as f64;
         if frac > g.band && frac < 1.0 - g.band {
             // Well inside bin k: rounding cannot move x across an edge.

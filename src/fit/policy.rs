@@ -28,15 +28,20 @@ pub(crate) fn central_grid(
     masses: (f64, f64),
     margin: f64,
 ) -> (f64, f64) {
-    sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
-    let total: f64 = sorted.iter().map(|p| p.1).sum();
     let (p_l, p_u) = masses;
-    let q_l = weighted_quantile_sorted(sorted, total, p_l);
-    let q_u = weighted_quantile_sorted(sorted, total, 1.0 - p_u);
-    let (min, max) = (
-        sorted.first().map_or(0.0, |p| p.0),
-        sorted.last().map_or(0.0, |p| p.0),
-    );
+    let (q_l, q_u, min, max) = match unit_weight_quantiles(sorted, p_l, 1.0 - p_u) {
+        Some(found) => found,
+        None => {
+            sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+            let total: f64 = sorted.iter().map(|p| p.1).sum();
+            (
+                weighted_quantile_sorted(sorted, total, p_l),
+                weighted_quantile_sorted(sorted, total, 1.0 - p_u),
+                sorted.first().map_or(0.0, |p| p.0),
+                sorted.last().map_or(0.0, |p| p.0),
+            )
+        }
+    };
     let magnitude = q_l.abs().max(q_u.abs());
     let mut span = q_u - q_l;
     if !(span > 0.0) {
@@ -53,6 +58,64 @@ pub(crate) fn central_grid(
         let centre = (q_l / 2.0 + q_u / 2.0).clamp(-f64::MAX / 8.0, f64::MAX / 8.0);
         (centre - span / 2.0, centre + span / 2.0)
     }
+}
+
+/// What [`central_grid`] reads from the sorted points — the weighted quantiles at
+/// `p` and `q` and the smallest and largest value — when every weight is 1, found
+/// by selection in O(n) instead of a sort; `None` for other weights or no points.
+///
+/// With unit weights the running total after the `j`-th sorted point is `j + 1`
+/// exactly, so [`weighted_quantile_sorted`] returns the order statistic of rank
+/// `ceil(p n) - 1` (at least 0; the last for `p n > n` or NaN). Points that tie
+/// under `total_cmp` have the same bits, so the selected value is the one the sort
+/// puts there.
+fn unit_weight_quantiles(
+    points: &mut [(f64, f64)],
+    p: f64,
+    q: f64,
+) -> Option<(f64, f64, f64, f64)> {
+    let n = points.len();
+    if n == 0 || n as f64 > 2f64.powi(52) || points.iter().any(|pt| pt.1 != 1.0) {
+        return None;
+    }
+    let total = n as f64;
+    let rank = |p: f64| {
+        let target = p * total;
+        if target <= total {
+            (target.ceil().max(1.0) as usize - 1).min(n - 1)
+        } else {
+            n - 1
+        }
+    };
+    let by_value = |a: &(f64, f64), b: &(f64, f64)| a.0.total_cmp(&b.0);
+    let (k_p, k_q) = (rank(p), rank(q));
+    let (lo, hi) = (k_p.min(k_q), k_p.max(k_q));
+    let at_lo = points.select_nth_unstable_by(lo, by_value).1.0;
+    // After the first selection the points above `lo` are all at or above it: the
+    // second is selected among them.
+    let at_hi = if hi == lo {
+        at_lo
+    } else {
+        points[lo + 1..]
+            .select_nth_unstable_by(hi - lo - 1, by_value)
+            .1
+            .0
+    };
+    let (q_p, q_q) = if k_p <= k_q {
+        (at_lo, at_hi)
+    } else {
+        (at_hi, at_lo)
+    };
+    // The smallest is at or below `lo`, the largest at or above `hi`.
+    let min = points[..=lo]
+        .iter()
+        .min_by(|a, b| by_value(a, b))
+        .map_or(0.0, |pt| pt.0);
+    let max = points[hi..]
+        .iter()
+        .max_by(|a, b| by_value(a, b))
+        .map_or(0.0, |pt| pt.0);
+    Some((q_p, q_q, min, max))
 }
 
 /// The body of [`Thresholds::Empirical`](super::Thresholds::Empirical) from raw
@@ -416,6 +479,43 @@ mod tests {
     use crate::Binned;
     use rand::rngs::StdRng;
     use rand::{RngExt, SeedableRng};
+
+    #[test]
+    fn unit_weight_selection_is_the_sorted_quantiles_bit_for_bit() {
+        let mut rng = StdRng::seed_from_u64(13);
+        for trial in 0..400 {
+            let n = 1 + trial % 37 + if trial % 5 == 0 { 1000 } else { 0 };
+            // Few distinct values (ties, signed zeros) or continuous ones.
+            let points: Vec<(f64, f64)> = (0..n)
+                .map(|_| {
+                    let x = if trial % 2 == 0 {
+                        [0.0, -0.0, 1.0, -2.5, 3.0][rng.random_range(0..5)]
+                    } else {
+                        rng.random::<f64>() - 0.5
+                    };
+                    (x, 1.0)
+                })
+                .collect();
+            let (p, q) = (rng.random::<f64>() * 0.5, 0.5 + rng.random::<f64>() * 0.5);
+            for (p, q) in [(p, q), (q, p), (0.0, 1.0), (0.05, 0.95), (p, p)] {
+                let mut sorted = points.clone();
+                sorted.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
+                let total: f64 = sorted.iter().map(|pt| pt.1).sum();
+                let want = (
+                    weighted_quantile_sorted(&sorted, total, p),
+                    weighted_quantile_sorted(&sorted, total, q),
+                    sorted[0].0,
+                    sorted[n - 1].0,
+                );
+                let got = unit_weight_quantiles(&mut points.clone(), p, q).unwrap();
+                let bits = |t: (f64, f64, f64, f64)| [t.0, t.1, t.2, t.3].map(f64::to_bits);
+                assert_eq!(bits(got), bits(want), "trial {trial}, n {n}, p {p}, q {q}");
+            }
+        }
+        // Other weights take the sort.
+        assert!(unit_weight_quantiles(&mut [(1.0, 1.0), (2.0, 0.5)], 0.1, 0.9).is_none());
+        assert!(unit_weight_quantiles(&mut [], 0.1, 0.9).is_none());
+    }
 
     #[test]
     fn aligned_body_quantiles_are_the_thresholds() {

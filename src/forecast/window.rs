@@ -412,7 +412,12 @@ impl Window {
             self.values[slot] = x;
             self.weights[slot] = weight;
             self.bin_of[slot] = bin as u32;
-            self.start = (self.start + 1) % self.capacity;
+            // `start < capacity`: a compare instead of a division per step.
+            self.start = if self.start + 1 == self.capacity {
+                0
+            } else {
+                self.start + 1
+            };
             slot
         };
         self.counts[bin] += weight;
@@ -474,7 +479,12 @@ impl Window {
 
     /// The points (value, raw weight), oldest first.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        (0..self.len).map(move |i| self.point(i))
+        // The slots of `point(0..len)`: from `start` to the end of the ring, then
+        // from its beginning (`start < capacity`), without a division per point.
+        let end = self.start + self.len;
+        let slots =
+            (self.start..end.min(self.capacity)).chain(0..end.saturating_sub(self.capacity));
+        slots.map(move |slot| (self.values[slot], self.weights[slot]))
     }
 
     /// The raw weight of the newest point (`None` for an empty window).

@@ -52,6 +52,13 @@ pub const MAX_LAGS: usize = 64;
 /// stays far from overflowing a count.
 pub const MAX_PERIOD: usize = 1 << 30;
 
+/// The phase after `phase` in a season of `len`: `(phase + 1) % len` for the
+/// `phase < len` a state keeps (checked when restored), without a division per step.
+#[inline]
+fn next_phase(phase: usize, len: usize) -> usize {
+    if phase + 1 >= len { 0 } else { phase + 1 }
+}
+
 /// A seasonal model's warm-up in periods: the profile starts from per-phase medians,
 /// and a median of three values is the first that ignores one spike.
 const SEASONAL_WARMUP_PERIODS: usize = 3;
@@ -448,7 +455,7 @@ impl Location {
                 *level = saturate(*level + alpha * psi);
                 profile[*phase] =
                     saturate(profile[*phase] + self.tuning.seasonal * (1.0 - alpha) * psi);
-                *phase = (*phase + 1) % profile.len();
+                *phase = next_phase(*phase, profile.len());
             }
             State::Autoregressive(ar) => {
                 ar.push(saturate(self.prediction + psi), self.scale, self.tuning);
@@ -516,7 +523,7 @@ impl Location {
     pub(crate) fn skip(&mut self) {
         match &mut self.state {
             State::Zero | State::Level { .. } => {}
-            State::Seasonal { profile, phase, .. } => *phase = (*phase + 1) % profile.len(),
+            State::Seasonal { profile, phase, .. } => *phase = next_phase(*phase, profile.len()),
             State::Autoregressive(ar) => ar.push(self.prediction, self.scale, self.tuning),
         }
         self.predict_next();
