@@ -196,11 +196,7 @@ impl Options {
                 .map_err(|e| Failure::usage(format!("invalid option: {e}")))
         };
         // The detector's default forecaster (its tail-shape bound is the detector's).
-        let mut forecaster = DetectorConfig::default()
-            .check()
-            .map_err(|e| Failure::usage(e.to_string()))?
-            .forecaster()
-            .into_config();
+        let mut forecaster = DetectorConfig::default_forecaster();
         if let Some(n) = self.window {
             forecaster = forecaster.window(n);
         }

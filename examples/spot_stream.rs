@@ -12,7 +12,6 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tailcast::Check;
 use tailcast::{AnomalyDetector, DetectorConfig, Side};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,11 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for window in [100, 1_000, 10_000] {
         for decay in [false, true] {
             for impute in [false, true] {
-                let mut fc = DetectorConfig::default()
-                    .check()?
-                    .forecaster()
-                    .into_config()
-                    .window(window);
+                let mut fc = DetectorConfig::default_forecaster().window(window);
                 if decay {
                     fc = fc.half_life(window as f64 / 2.0);
                 }

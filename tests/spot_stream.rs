@@ -14,19 +14,13 @@
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use tailcast::Check;
 use tailcast::{AnomalyDetector, DetectorConfig};
 
 #[test]
 fn alarms_are_near_the_risk_level_at_windows_100_to_10000() {
     let ys = tailcast::synthetic::spot_stream(1_000_000, &mut StdRng::seed_from_u64(7));
     for (window, decay) in [(100, false), (100, true), (1_000, false), (10_000, false)] {
-        let mut forecaster = DetectorConfig::default()
-            .check()
-            .unwrap()
-            .forecaster()
-            .into_config()
-            .window(window);
+        let mut forecaster = DetectorConfig::default_forecaster().window(window);
         if decay {
             forecaster = forecaster.half_life(window as f64 / 2.0);
         }
@@ -50,12 +44,7 @@ fn alarms_are_near_the_risk_level_at_windows_100_to_10000() {
 #[test]
 fn frequent_normal_spikes_do_not_lock_a_small_window_out() {
     let ys = tailcast::synthetic::spot_stream(200_000, &mut StdRng::seed_from_u64(7));
-    let forecaster = DetectorConfig::default()
-        .check()
-        .unwrap()
-        .forecaster()
-        .into_config()
-        .window(100);
+    let forecaster = DetectorConfig::default_forecaster().window(100);
     let mut d = AnomalyDetector::new(DetectorConfig::default().forecaster(forecaster)).unwrap();
     let (mut alarms, mut excluded, mut scored) = (0usize, 0usize, 0usize);
     for &y in &ys {
@@ -78,12 +67,7 @@ fn frequent_normal_spikes_do_not_lock_a_small_window_out() {
 #[test]
 fn a_short_window_learns_the_spikes_tail_shape() {
     let ys = tailcast::synthetic::spot_stream(50_000, &mut StdRng::seed_from_u64(11));
-    let config = DetectorConfig::default()
-        .check()
-        .unwrap()
-        .forecaster()
-        .into_config()
-        .window(100);
+    let config = DetectorConfig::default_forecaster().window(100);
     let mut f = tailcast::RollingForecaster::new(config).unwrap();
     let (mut sum, mut count) = (0.0, 0usize);
     for (t, &y) in ys.iter().enumerate() {

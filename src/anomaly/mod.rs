@@ -121,7 +121,7 @@ pub const DEFAULT_EXCLUSION_RISK: f64 = 1e-3;
 impl Default for DetectorConfig {
     fn default() -> Self {
         Self {
-            forecaster: ForecasterConfig::default().max_tail_shape(DETECTOR_MAX_TAIL_SHAPE),
+            forecaster: Self::default_forecaster(),
             risk: 1e-3,
             side: Side::TwoSided,
             exclude_anomalies: true,
@@ -133,11 +133,27 @@ impl Default for DetectorConfig {
 }
 
 impl DetectorConfig {
+    /// The forecaster configuration of [`DetectorConfig::default`]:
+    /// [`ForecasterConfig::default`] with its tail-shape bound raised to
+    /// [`DETECTOR_MAX_TAIL_SHAPE`]. Start from it to change the detector's window or
+    /// location model and keep that bound.
+    ///
+    /// ```
+    /// use tailcast::{DetectorConfig, LocationModel};
+    /// let forecaster = DetectorConfig::default_forecaster()
+    ///     .window(200)
+    ///     .location(LocationModel::Level);
+    /// let config = DetectorConfig::default().forecaster(forecaster);
+    /// # let _ = config;
+    /// ```
+    pub fn default_forecaster() -> ForecasterConfig {
+        ForecasterConfig::default().max_tail_shape(DETECTOR_MAX_TAIL_SHAPE)
+    }
+
     /// The forecaster whose one-step forecasts the observations are scored against
-    /// (default: [`ForecasterConfig::default`] with its tail-shape bound raised to
-    /// [`DETECTOR_MAX_TAIL_SHAPE`]; a configuration passed here is used as it is:
-    /// start from `DetectorConfig::default().check()?.forecaster().into_config()` to
-    /// keep the detector's bound).
+    /// (default: [`default_forecaster`](Self::default_forecaster); a configuration
+    /// passed here is used as it is: start from `default_forecaster()` to keep the
+    /// detector's tail-shape bound).
     pub fn forecaster(mut self, config: ForecasterConfig) -> Self {
         self.forecaster = config;
         self
