@@ -15,7 +15,7 @@
 //! case). Binary formats keep the `f64` as it is. The values round-trip bit for bit
 //! (NaN as the canonical NaN).
 //!
-//! Where it applies (`#[serde(with = "crate::nonfinite")]`, [`vec`] for lists):
+//! Where it applies (`#[serde(with = "crate::nonfinite")]`, [`vec`](mod@vec) for lists):
 //!
 //! * [`Verdict`](crate::Verdict): p-value, score, band and location (NaN while
 //!   warming up, infinite bands and scores);

@@ -140,7 +140,7 @@ impl Atoms {
     }
 
     /// The share of recent observations exactly equal to `y` before counting it
-    /// (as [`share`](Self::share)), then counts it (as [`record`](Self::record)):
+    /// (as the test-only `share`), then counts it (as [`record`](Self::record)):
     /// one pass over the table.
     #[inline]
     pub(crate) fn share_then_record(&mut self, y: f64) -> f64 {

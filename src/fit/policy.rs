@@ -215,7 +215,7 @@ pub(crate) struct Start {
     pub(crate) scale: f64,
 }
 
-/// What [`SbpConfig::fit_tail`] returns.
+/// What [`fit_tail`](Checked::<SbpConfig>::fit_tail) returns.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TailOutcome {
     /// The tail's GPD.

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 ///
 /// [`Error::TooFewObservations`] for a matrix without rows, [`Error::LengthMismatch`]
 /// if it does not have `levels.len()` columns, and the errors of
-/// [`check_levels`](super::check_levels) and [`check_tail`](super::check_tail). NaN in
+/// [`super::check_levels`] and [`check_tail`](super::check_tail). NaN in
 /// `series` or `quantiles` is not an error (it is how the notebooks pad).
 ///
 /// # Examples

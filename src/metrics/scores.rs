@@ -45,7 +45,7 @@ pub fn pinball_loss(y: f64, quantile: f64, level: f64) -> f64 {
 /// [`Error::TooFewObservations`] for no observations, [`Error::LengthMismatch`] for a
 /// matrix that is not `obs.len()` by `levels.len()`, [`Error::NonFiniteValue`] for a
 /// non-finite observation or quantile, and the errors of
-/// [`check_levels`](super::check_levels).
+/// [`super::check_levels`].
 ///
 /// # Examples
 ///
@@ -161,7 +161,7 @@ pub fn interval_coverage(obs: &[f64], lower: &[f64], upper: &[f64]) -> Result<f6
 ///
 /// [`Error::ProbabilityOutOfRange`] for `nominal` outside (0, 1),
 /// [`Error::ParameterOutOfRange`] if a needed level is missing, and the errors of
-/// [`interval_coverage`] and [`check_levels`](super::check_levels).
+/// [`interval_coverage`] and [`super::check_levels`].
 ///
 /// # Examples
 ///

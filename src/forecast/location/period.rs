@@ -53,7 +53,7 @@ const ACF_PRODUCTS: usize = 2048;
 /// series clearly better, a multiple of it (a week of hourly data over the day).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Seasons {
-    /// The period (see [`detect_period`]).
+    /// The shortest clear period.
     pub(super) period: usize,
     /// The shortest multiple of `period`, at most the caller's `max_period`, whose
     /// autocorrelation is within [`MULTIPLE_TIE`] of the highest multiple's and beats
@@ -75,8 +75,8 @@ pub(super) fn detect_period(data: &[f64], max_period: usize) -> Option<usize> {
     detect_seasons(data, max_period).map(|s| s.period)
 }
 
-/// The period as [`detect_period`] finds it, and a longer multiple of it if the
-/// series has one (see [`Seasons`]).
+/// The shortest clear period (the rule of the test-only `detect_period`), and a
+/// longer multiple of it if the series has one (see [`Seasons`]).
 pub(super) fn detect_seasons(data: &[f64], max_period: usize) -> Option<Seasons> {
     if max_period < 2 {
         return None;

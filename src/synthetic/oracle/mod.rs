@@ -157,7 +157,7 @@ impl PaperOracle {
     /// # Errors
     ///
     /// [`Error::InvalidCount`] if the range runs past the series, and the errors of
-    /// [`check_levels`](crate::metrics::check_levels).
+    /// [`crate::metrics::check_levels`].
     ///
     /// # Examples
     ///
