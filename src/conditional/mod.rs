@@ -256,6 +256,30 @@ fn check_xy(x: ArrayView2<'_, f64>, y: Option<ArrayView1<'_, f64>>, d: usize) ->
 }
 
 /// Empirical quantile (linear interpolation between order statistics) of sorted data.
+/// The model's frame: the feature scaling and bin range found (or given) with the
+/// settings of `config` (used by a fit and by a model built from its parts).
+fn frame_of(
+    config: &Checked<ConditionalSbpConfig>,
+    x_mean: Vec<f64>,
+    x_scale: Vec<f64>,
+    low: f64,
+    high: f64,
+) -> Frame {
+    let (shape_low, shape_high) = config.shape_bounds();
+    Frame {
+        x_mean,
+        x_scale,
+        low,
+        high,
+        bins: config.bins(),
+        lower_mass: config.lower_tail_mass(),
+        upper_mass: config.upper_tail_mass(),
+        shape_low,
+        shape_high,
+        hidden: config.hidden(),
+    }
+}
+
 fn sorted_quantile(sorted: &[f64], p: f64) -> f64 {
     let h = p * (sorted.len() - 1) as f64;
     let i = h.floor() as usize;
@@ -491,18 +515,7 @@ impl ConditionalSbp {
                 (a - margin * r, b + margin * r)
             }
         };
-        let frame = Frame {
-            x_mean,
-            x_scale,
-            low,
-            high,
-            bins: config.bins(),
-            lower_mass: config.lower_tail_mass(),
-            upper_mass: config.upper_tail_mass(),
-            shape_low: config.shape_bounds().0,
-            shape_high: config.shape_bounds().1,
-            hidden: config.hidden(),
-        };
+        let frame = frame_of(&config, x_mean, x_scale, low, high);
         if n < frame.len() {
             return Err(Error::TooFewObservations {
                 what: "conditional SBP fit (one per parameter)",
@@ -762,18 +775,7 @@ impl ConditionalSbp {
             });
         };
         ConditionalSbp::try_from(ModelParams {
-            frame: Frame {
-                x_mean: mean,
-                x_scale: scale,
-                low,
-                high,
-                bins: config.bins(),
-                lower_mass: config.lower_tail_mass(),
-                upper_mass: config.upper_tail_mass(),
-                shape_low: config.shape_bounds().0,
-                shape_high: config.shape_bounds().1,
-                hidden: config.hidden(),
-            },
+            frame: frame_of(&config, mean, scale, low, high),
             parameters,
         })
     }
