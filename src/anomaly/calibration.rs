@@ -92,10 +92,7 @@ pub(crate) struct Calibrator {
     weight: f64,
     /// `ln` of the current factor (from the counts at the last update).
     ln_factor: f64,
-    /// `exp(ln_factor)` (derived).
-    #[serde(skip)]
-    factor: f64,
-    /// `max(factor, exp(ln_deep))`, what [`factor`](Self::factor) reports (derived:
+    /// The larger of the two factors, what [`factor`](Self::factor) reports (derived:
     /// read at every observation, so not recomputed there).
     #[serde(skip)]
     at_risk: f64,
@@ -152,7 +149,6 @@ impl TryFrom<CalibratorRepr> for Calibrator {
             total: r.total,
             weight: r.weight,
             ln_factor: r.ln_factor,
-            factor: r.ln_factor.exp(),
             at_risk: r.ln_factor.exp().max(r.ln_deep.exp()),
             since_update: r.since_update,
             deep: r.deep,
@@ -178,7 +174,6 @@ impl Calibrator {
             total: 0.0,
             weight: 1.0,
             ln_factor: 0.0,
-            factor: 1.0,
             at_risk: 1.0,
             growth: (risk / HALF_LIFE).exp2(),
             ln_bottom: risk.ln(),
@@ -204,19 +199,18 @@ impl Calibrator {
         let width = self.top() - self.risk;
         if !(width > 0.0) {
             self.ln_factor = 0.0;
-            self.factor = 1.0;
-            self.at_risk = self.factor.max(self.ln_deep.exp());
+            self.at_risk = self.ln_deep.exp().max(1.0);
             return;
         }
         let prior = PRIOR / self.risk * self.weight;
         let share = (self.in_band + prior * width) / (self.total + prior);
-        self.factor = (share / width).clamp(1.0, MAX_FACTOR);
-        self.ln_factor = self.factor.ln();
+        let factor = (share / width).clamp(1.0, MAX_FACTOR);
+        self.ln_factor = factor.ln();
         let deep_prior = DEEP_PRIOR / self.risk * self.weight;
         let deep_width = self.risk * (1.0 - 1.0 / DEEP_BAND);
         let deep = (self.deep + deep_prior * deep_width) / (self.total + deep_prior);
         self.ln_deep = (deep / deep_width).clamp(1.0, MAX_FACTOR).ln();
-        self.at_risk = self.factor.max(self.ln_deep.exp());
+        self.at_risk = factor.max(self.ln_deep.exp());
     }
 
     /// `ln p'` for `ln p` (see the module notes): `p` times the factor up to the top
@@ -271,7 +265,6 @@ impl Calibrator {
     /// The current factor `p' / p` at the risk level (the larger of the band's and
     /// the deep one's, kept in `at_risk`).
     #[inline]
-    #[allow(clippy::misnamed_getters)]
     pub(crate) fn factor(&self) -> f64 {
         self.at_risk
     }
