@@ -335,7 +335,7 @@ impl Checked<SbpConfig> {
         };
         let (lowest, highest) = self.shape_range();
         let fallbacks = self.tail_fallbacks();
-        let needed = self.min_exceedances().max(2);
+        let needed = self.exceedances_needed();
         let outcome = |gpd: GeneralizedPareto, estimate, start| TailOutcome {
             gpd,
             estimate,

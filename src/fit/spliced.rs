@@ -387,6 +387,12 @@ impl Checked<SbpConfig> {
         self.config().min_exceedances
     }
 
+    /// The exceedances a tail fit needs: the configured minimum, and never fewer
+    /// than 2.
+    pub(crate) fn exceedances_needed(&self) -> usize {
+        self.min_exceedances().max(2)
+    }
+
     /// The GPD fitter used for both tails (checked with this configuration).
     pub fn gpd_fitter(&self) -> Checked<GpdFitter> {
         Checked::after_check(self.config().gpd)
@@ -844,7 +850,7 @@ impl SbpFitter {
         };
         let excess_ll = self.collect_excess(data, weights, taus, ln_density);
         let config = self.config;
-        let needed = config.min_exceedances().max(2);
+        let needed = config.exceedances_needed();
         if !config.tail_fallbacks() {
             for (side, what) in [(LOWER, "lower tail fit"), (UPPER, "upper tail fit")] {
                 if self.excess[side].len() < needed {

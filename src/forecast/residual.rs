@@ -774,7 +774,7 @@ impl ResidualModel {
         {
             s.weights.iter_mut().for_each(|w| *w /= newest);
         }
-        let needed = self.spec.sbp().min_exceedances().max(2);
+        let needed = self.spec.sbp().exceedances_needed();
         let pool = if upper { &self.pools.1 } else { &self.pools.0 };
         let weighted = if s.excess.len() < needed && pool.excesses().len() >= needed {
             // Too few in the window: the tail's newest excesses instead.
