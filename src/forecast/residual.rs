@@ -258,17 +258,20 @@ impl TailState {
         Ok(())
     }
 
-    /// Records that `entered` joined the window and `left` (if any) was evicted.
+    /// Records that `entered` joined the window and `left` (if any) was evicted;
+    /// returns how far `entered` lies beyond the last fit's threshold, if it does
+    /// (the excess the tail's pool keeps).
     #[inline]
-    fn note(&mut self, upper: bool, entered: f64, left: Option<f64>) {
+    fn note(&mut self, upper: bool, entered: f64, left: Option<f64>) -> Option<f64> {
         self.since_global = self.since_global.saturating_add(1);
         self.since_fit = self.since_fit.saturating_add(1);
-        if let Some(t) = self.threshold {
-            let beyond = |x: f64| if upper { x > t } else { x < t };
-            if beyond(entered) || left.is_some_and(beyond) {
-                self.changed = true;
-            }
+        let t = self.threshold?;
+        let beyond = |x: f64| if upper { x > t } else { x < t };
+        let excess = beyond(entered).then_some(if upper { entered - t } else { t - entered });
+        if excess.is_some() || left.is_some_and(beyond) {
+            self.changed = true;
         }
+        excess
     }
 }
 
@@ -519,18 +522,12 @@ impl ResidualModel {
     #[inline]
     pub(crate) fn push(&mut self, r: f64) {
         let left = self.window.push(r);
-        if let Some(t) = self.lower.threshold
-            && r < t
-        {
-            self.pools.0.push(t - r);
+        if let Some(excess) = self.lower.note(false, r, left) {
+            self.pools.0.push(excess);
         }
-        if let Some(t) = self.upper.threshold
-            && r > t
-        {
-            self.pools.1.push(r - t);
+        if let Some(excess) = self.upper.note(true, r, left) {
+            self.pools.1.push(excess);
         }
-        self.lower.note(false, r, left);
-        self.upper.note(true, r, left);
         self.since_refit = self.since_refit.saturating_add(1);
         self.grid_wait = self.grid_wait.saturating_sub(1);
         if self.since_refit >= self.spec.refit_every() {
