@@ -18,12 +18,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .chunks_exact(8)
         .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
         .collect();
-    let config = DetectorConfig::default().forecaster(
-        DetectorConfig::default()
-            .forecaster_config()
-            .clone()
-            .window(window),
-    );
+    let config =
+        DetectorConfig::default().forecaster(DetectorConfig::default_forecaster().window(window));
     let mut best = f64::INFINITY;
     let mut anomalies = 0;
     for _ in 0..3 {

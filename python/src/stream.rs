@@ -98,6 +98,7 @@ fn forecaster_key(
             x
         }
         "level_smoothing" => x.level_smoothing(arg(key, v)?),
+        "adaptive_level" => x.adaptive_level(arg(key, v)?),
         "seasonal_smoothing" => x.seasonal_smoothing(arg(key, v)?),
         "robust_clip" => x.robust_clip(arg(key, v)?),
         "allow_bounded_tails" => x.allow_bounded_tails(arg(key, v)?),

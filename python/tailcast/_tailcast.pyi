@@ -218,8 +218,8 @@ class RollingForecaster:
     Keywords (all optional; the Rust ``ForecasterConfig``): ``window=1000``,
     ``half_life=None``, ``refit_every``, ``warmup``, ``location='auto'`` with
     ``period=`` (seasonal) or ``lags=`` (autoregressive), ``level_smoothing=0.1``,
-    ``seasonal_smoothing=0.1``, ``robust_clip=2.5``, ``allow_bounded_tails=False``,
-    ``max_tail_shape=1.0`` (None: unbounded), ``bins=100``, ``tail_mass=0.05``,
+    ``adaptive_level=True``, ``seasonal_smoothing=0.1``, ``robust_clip=2.5``,
+    ``allow_bounded_tails=False``, ``max_tail_shape=1.0`` (None: unbounded), ``bins=100``, ``tail_mass=0.05``,
     ``lower_tail_mass``, ``upper_tail_mass``, ``pseudo_count=0.1``,
     ``min_exceedances=10``, ``margin=0.01``, ``bounds=(lo, hi)``.
 
@@ -242,6 +242,7 @@ class RollingForecaster:
         period: int = ...,
         lags: int = ...,
         level_smoothing: float = ...,
+        adaptive_level: bool = ...,
         seasonal_smoothing: float = ...,
         robust_clip: float = ...,
         allow_bounded_tails: bool = ...,
@@ -318,6 +319,7 @@ class AnomalyDetector:
         period: int = ...,
         lags: int = ...,
         level_smoothing: float = ...,
+        adaptive_level: bool = ...,
         seasonal_smoothing: float = ...,
         robust_clip: float = ...,
         allow_bounded_tails: bool = ...,

@@ -35,6 +35,7 @@ pub const MAX_RESELECTION_HISTORY: usize = 1 << 14;
 /// | [`sbp`](Self::sbp) | [`SbpConfig::default`] with pseudo-count 0.1 | bins, tail masses, bounds of the residual SBP |
 /// | [`location`](Self::location) | [`LocationModel::Auto`] | the robust location model |
 /// | [`level_smoothing`](Self::level_smoothing) | 0.1 | `α` of the level |
+/// | [`adaptive_level`](Self::adaptive_level) | `true` | levels at `α/3, α, 3α`, the best recent one forecasts |
 /// | [`seasonal_smoothing`](Self::seasonal_smoothing) | 0.1 | `γ` of the seasonal profile |
 /// | [`robust_clip`](Self::robust_clip) | 2.5 | clip `k` of the robust update, in running scales |
 /// | [`allow_bounded_tails`](Self::allow_bounded_tails) | `false` | tail shapes `ξ < 0` allowed |
@@ -88,6 +89,9 @@ pub struct ForecasterConfig {
     sbp: SbpConfig,
     location: LocationModel,
     level_smoothing: f64,
+    /// Configurations saved before the option existed had a fixed level: off.
+    #[serde(default)]
+    adaptive_level: bool,
     seasonal_smoothing: f64,
     robust_clip: f64,
     bounded_tails: bool,
@@ -133,6 +137,7 @@ impl Default for ForecasterConfig {
             sbp: SbpConfig::default().pseudo_count(0.1),
             location: LocationModel::Auto,
             level_smoothing: 0.1,
+            adaptive_level: true,
             seasonal_smoothing: 0.1,
             robust_clip: 2.5,
             bounded_tails: false,
@@ -194,6 +199,50 @@ impl ForecasterConfig {
     /// The level smoothing weight `α` in (0, 1].
     pub fn level_smoothing(mut self, alpha: f64) -> Self {
         self.level_smoothing = alpha;
+        self
+    }
+
+    /// Whether a level model adapts its smoothing (default `true`): three robust
+    /// levels run at `α/3, α, 3α` (each at most 1) and the one whose recent
+    /// one-step errors are smallest forecasts, a slow one on noise around a steady
+    /// level, a fast one on a wandering level. Off, the level is smoothed at `α`
+    /// only. It applies to [`LocationModel::Level`] and to [`LocationModel::Auto`]
+    /// when that resolves to the level; seasonal and autoregressive models are
+    /// unchanged.
+    ///
+    /// Measured with `cargo run --release --example real_world` (one-step CRPS
+    /// against the oracle's, fixed → adaptive): counts with zeros 1.07 → 1.06, two
+    /// regimes 1.10 → 1.09, level shifts 1.08 → 1.07, normal bursts and drifting
+    /// scale 1.02 → 1.01, and the hourly daily/weekly series with the level alone
+    /// 7.41 → 5.38.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), tailcast::Error> {
+    /// use tailcast::{ForecasterConfig, LocationModel, RollingForecaster};
+    /// // A random walk: the adaptive level follows it closely.
+    /// let walk: Vec<f64> = (0..3000).map(|t| ((t * 7919 % 1009) as f64 / 1009.0 - 0.5) * 0.1)
+    ///     .scan(0.0, |x, step| { *x += step + 0.05; Some(*x) })
+    ///     .collect();
+    /// let error = |adaptive: bool| -> Result<f64, tailcast::Error> {
+    ///     let config = ForecasterConfig::default()
+    ///         .location(LocationModel::Level)
+    ///         .adaptive_level(adaptive);
+    ///     let mut f = RollingForecaster::new(config)?;
+    ///     let mut total = 0.0;
+    ///     for &y in &walk {
+    ///         if let Ok(forecast) = f.forecast() {
+    ///             total += (y - forecast.location()).abs();
+    ///         }
+    ///         f.observe(y)?;
+    ///     }
+    ///     Ok(total)
+    /// };
+    /// assert!(error(true)? < error(false)?);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn adaptive_level(mut self, on: bool) -> Self {
+        self.adaptive_level = on;
         self
     }
 
@@ -357,6 +406,11 @@ impl Checked<ForecasterConfig> {
         self.config().level_smoothing
     }
 
+    /// Whether a level model adapts its smoothing.
+    pub fn adaptive_level(&self) -> bool {
+        self.config().adaptive_level
+    }
+
     /// The seasonal smoothing weight `γ`.
     pub fn seasonal_smoothing(&self) -> f64 {
         self.config().seasonal_smoothing
@@ -414,6 +468,7 @@ impl Checked<ForecasterConfig> {
             level: self.level_smoothing(),
             seasonal: self.seasonal_smoothing(),
             clip: self.robust_clip(),
+            adaptive: self.adaptive_level(),
         }
     }
 

@@ -21,7 +21,7 @@ pub(super) const SHIFT_RUN: u32 = 5;
 
 /// `ψ` reaches 0 at this many clips (`2c`): errors beyond are rejected outright, and
 /// errors between `c` and `2c` taper linearly rather than jump from `c` to 0.
-const REJECTION: f64 = 2.0;
+pub(super) const REJECTION: f64 = 2.0;
 
 /// The running scale never falls below this fraction of the location's magnitude:
 /// on constant data it would otherwise collapse to 0 and no later change could be

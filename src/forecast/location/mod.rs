@@ -13,7 +13,9 @@
 //! caught up with it, or at once after five consecutive rejected errors on the same
 //! side, which restart the scale at the size of the error.
 //!
-//! * **Level**: `ℓ += α ψ`.
+//! * **Level**: `ℓ += α ψ`; with the adaptive level (the default), three such levels
+//!   at `α/3, α, 3α` and the one with the smallest recent errors forecasts (see
+//!   [`pace`]).
 //! * **Seasonal**: level plus a seasonal profile, a robust additive Holt–Winters
 //!   recursion: `ℓ += α ψ`, `S[phase] += γ (1 - α) ψ`.
 //! * **Autoregressive**: `z_t = c + Σ φ_i z_{t-i}` on the *cleaned* series
@@ -27,13 +29,15 @@
 //! the autoregression imputes its own prediction as the lag) but changes nothing else.
 //!
 //! One file per idea: [`filter`] (the robust filter shared by every model: `ψ`, the
-//! running scale, the level and seasonal starts), [`autoregression`] (the robust AR
-//! and its numerics), [`auto`] (the automatic choice) and [`period`] (season-length
-//! detection). This file holds the public enum and the dispatching [`Location`].
+//! running scale, the level and seasonal starts), [`pace`] (the adaptive level),
+//! [`autoregression`] (the robust AR and its numerics), [`auto`] (the automatic
+//! choice) and [`period`] (season-length detection). This file holds the public
+//! enum and the dispatching [`Location`].
 
 mod auto;
 mod autoregression;
 mod filter;
+mod pace;
 mod period;
 #[cfg(test)]
 mod testing;
@@ -41,6 +45,7 @@ mod testing;
 use serde::{Deserialize, Serialize};
 
 use self::autoregression::Ar;
+use self::pace::Pace;
 use crate::checked::{Check, Checked, IntoChecked};
 use crate::error::{Error, Result};
 use crate::numeric::saturate;
@@ -176,6 +181,10 @@ pub(crate) struct Tuning {
     pub(crate) seasonal: f64,
     /// Huber clip `k` in scales.
     pub(crate) clip: f64,
+    /// Whether the level adapts its smoothing (see [`pace`]); absent in states saved
+    /// before the option existed, which had a fixed level.
+    #[serde(default)]
+    pub(crate) adaptive: bool,
 }
 
 /// A running location model.
@@ -193,6 +202,9 @@ pub(crate) struct Location {
     #[serde(default)]
     rejected: i32,
     state: State,
+    /// The adaptive level's members, for a level model with adaptive smoothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pace: Option<Pace>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,6 +230,8 @@ struct LocationRepr {
     #[serde(default)]
     rejected: i32,
     state: State,
+    #[serde(default)]
+    pace: Option<Pace>,
 }
 
 impl TryFrom<LocationRepr> for Location {
@@ -273,12 +287,23 @@ impl TryFrom<LocationRepr> for Location {
                 }
             }
         }
+        let level_model = matches!(r.state, State::Level { .. });
+        match &r.pace {
+            Some(pace) if level_model && r.tuning.adaptive => pace.check()?,
+            None if !(level_model && r.tuning.adaptive) => {}
+            _ => {
+                return Err(Error::InvalidState {
+                    reason: "the adaptive level's members do not match the location model",
+                });
+            }
+        }
         Ok(Self {
             tuning: r.tuning,
             scale: r.scale,
             prediction: r.prediction,
             rejected: r.rejected,
             state: r.state,
+            pace: r.pace,
         })
     }
 }
@@ -356,12 +381,17 @@ impl Location {
                 State::Autoregressive(Ar::start(lags, data, scale, tuning, window, ar_refit_every))
             }
         };
+        let pace = match &state {
+            State::Level { level } if tuning.adaptive => Some(Pace::new(*level)),
+            _ => None,
+        };
         let mut loc = Self {
             tuning,
             scale,
             prediction: 0.0,
             rejected: 0,
             state,
+            pace,
         };
         loc.predict_next();
         loc
@@ -446,7 +476,13 @@ impl Location {
         let alpha = self.tuning.level;
         match &mut self.state {
             State::Zero => {}
-            State::Level { level } => *level = saturate(*level + alpha * psi),
+            State::Level { level } => match &mut self.pace {
+                Some(pace) => {
+                    let frozen = self.scale >= pace::FROZEN_SCALE;
+                    *level = pace.observe(y, alpha, self.tuning.clip * self.scale, frozen);
+                }
+                None => *level = saturate(*level + alpha * psi),
+            },
             State::Seasonal {
                 level,
                 profile,
@@ -477,6 +513,10 @@ impl Location {
             State::Zero => return false,
             State::Level { level } | State::Seasonal { level, .. } => {
                 *level = saturate(*level + delta);
+                if let Some(pace) = &mut self.pace {
+                    pace.shift(delta);
+                    *level = pace.level();
+                }
             }
             State::Autoregressive(ar) => ar.shift(delta),
         }

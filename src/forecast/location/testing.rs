@@ -11,6 +11,7 @@ pub(super) const TUNING: Tuning = Tuning {
     level: 0.1,
     seasonal: 0.1,
     clip: 2.5,
+    adaptive: true,
 };
 
 /// The paper-style contamination: 15 % of points get an exponential(1) spike,
