@@ -512,11 +512,10 @@ impl Location {
         match &mut self.state {
             State::Zero => return false,
             State::Level { level } | State::Seasonal { level, .. } => {
-                *level = saturate(*level + delta);
-                if let Some(pace) = &mut self.pace {
-                    pace.shift(delta);
-                    *level = pace.level();
-                }
+                *level = match &mut self.pace {
+                    Some(pace) => pace.shift(delta),
+                    None => saturate(*level + delta),
+                };
             }
             State::Autoregressive(ar) => ar.shift(delta),
         }

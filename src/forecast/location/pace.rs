@@ -109,8 +109,8 @@ impl Pace {
     /// A regime change: every member restarts at the chosen level moved by `delta`,
     /// with equal errors and the centre chosen. The errors of the transition favour
     /// the fastest member, which would otherwise forecast the new regime, at up to
-    /// twice the noise variance, until its errors caught up.
-    pub(super) fn shift(&mut self, delta: f64) {
+    /// twice the noise variance, until its errors caught up. Returns the new level.
+    pub(super) fn shift(&mut self, delta: f64) -> f64 {
         let level = saturate(self.level() + delta);
         let error = self.errors[self.chosen];
         *self = Self {
@@ -118,6 +118,7 @@ impl Pace {
             errors: [error; MEMBERS],
             chosen: CENTRE,
         };
+        level
     }
 
     /// Checks a restored state: finite levels, finite non-negative errors, a member
@@ -133,7 +134,7 @@ impl Pace {
             return Err(Error::InvalidCount {
                 name: "pace.chosen",
                 value: self.chosen,
-                expected: "< 4",
+                expected: "< 3 (the number of members)",
             });
         }
         Ok(())
@@ -192,7 +193,8 @@ mod tests {
     fn a_shift_moves_every_member_and_bad_states_are_refused() {
         let mut pace = Pace::new(1.0);
         pace.observe(5.0, 0.1, 10.0, false);
-        pace.shift(2.0);
+        let level = pace.shift(2.0);
+        assert_eq!(level, pace.level());
         assert_eq!(pace.levels, [pace.level(); MEMBERS]);
         assert_eq!(pace.errors, [pace.errors[0]; MEMBERS]);
         assert_eq!(pace.chosen, CENTRE);
