@@ -260,9 +260,10 @@ fn a_level_shift_is_a_regime_change() {
     let mut detector =
         AnomalyDetector::new(DetectorConfig::default().forecaster(base.clone())).unwrap();
     let v = detector.score(&ys).unwrap();
-    assert!(v[3000..3008].iter().all(|v| v.is_anomaly && v.excluded));
+    // Ten noise scales: four observations far out are enough.
+    assert!(v[3000..3004].iter().all(|v| v.is_anomaly && v.excluded));
     let changes: Vec<usize> = (0..v.len()).filter(|&t| v[t].regime_change).collect();
-    assert_eq!(changes, [3007]);
+    assert_eq!(changes, [3003]);
     let after = v[3008..].iter().filter(|v| v.is_anomaly).count();
     assert!(after <= 10, "{after} alarms after the shift");
 

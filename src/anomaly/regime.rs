@@ -10,8 +10,12 @@
 //! beyond the 1 % point for a while, but only just. So the run must also be far
 //! out: its surprises `-log10 p` in excess of 2 must add up to [`EXCESS`] (eight
 //! observations at `p = 10⁻⁴` do, sixteen at `10⁻³` do, any number at `5·10⁻³` do
-//! not). When both hold the level has moved: the location is re-anchored by the
-//! median residual of the last eight observations of the run (so that the next
+//! not). When both hold the level has moved. A shift of many noise scales shows
+//! sooner: [`FAST_RUN`] observations whose excess already adds up to [`EXCESS`]
+//! (`p = 10⁻⁶` each on average; by chance below `10⁻¹⁹` per step) are a change too,
+//! and their spread is judged again once the residuals after the change make up a
+//! full run (see [`RegimeWatch::complete`]). The location is re-anchored by the
+//! median residual of the last (up to) eight observations of the run (so that the next
 //! forecasts are centred on the new regime at once instead of being learned
 //! through the robust filter's clip, one bounded step at a time, while every
 //! observation in between is flagged) and the change is reported once. A spike
@@ -23,6 +27,10 @@ use crate::error::{Error, Result};
 
 /// Observations in a row beyond the one-sided [`LEVEL`] on one side, at least.
 pub(crate) const RUN: usize = 8;
+
+/// A shorter run is a regime change when it is far out: its surprise excess reaches
+/// [`EXCESS`] in this many observations (on average `p = 10⁻⁶` each).
+pub(crate) const FAST_RUN: usize = 4;
 
 /// The one-sided tail probability every observation of the run is below.
 pub(crate) const LEVEL: f64 = 0.01;
@@ -36,14 +44,17 @@ pub(crate) const EXCESS: f64 = 16.0;
 /// A completed run: where the new level is and how spread the run was.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Change {
-    /// The median residual of the run's last eight observations: the shift of
+    /// The median residual of the run's last `len` observations: the shift of
     /// the level.
     pub(crate) shift: f64,
     /// The median absolute deviation of those residuals from `shift`: a (rough,
-    /// eight-point) measure of the new regime's noise.
+    /// four- to eight-point) measure of the new regime's noise.
     pub(crate) spread: f64,
-    /// Those residuals less `shift`: the new regime's noise around its level.
+    /// Those residuals less `shift`: the new regime's noise around its level
+    /// (the first `len`).
     pub(crate) noise: [f64; RUN],
+    /// How many residuals of the run `shift` and `spread` come from.
+    pub(crate) len: usize,
 }
 
 /// The run in progress.
@@ -60,6 +71,17 @@ pub(crate) struct RegimeWatch {
     /// The last [`RUN`] residuals of the run, a ring: residual `i` of the run is at
     /// `i % RUN`.
     residuals: [f64; RUN],
+    /// After a change found on a short run: the new regime's noise so far (the
+    /// run's, then the residuals that follow), until there are [`RUN`].
+    #[serde(default)]
+    pending: Option<Noise>,
+}
+
+/// Residuals of a new regime around its level, the first `len` of `values`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Noise {
+    values: [f64; RUN],
+    len: usize,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +91,8 @@ struct WatchRepr {
     #[serde(default)]
     excess: f64,
     residuals: [f64; RUN],
+    #[serde(default)]
+    pending: Option<Noise>,
 }
 
 impl TryFrom<WatchRepr> for RegimeWatch {
@@ -80,11 +104,20 @@ impl TryFrom<WatchRepr> for RegimeWatch {
             });
         }
         crate::error::all_finite("regime.residuals", &r.residuals[..r.len.min(RUN)])?;
+        if let Some(noise) = &r.pending {
+            if noise.len >= RUN {
+                return Err(Error::InvalidState {
+                    reason: "the regime watch's pending noise is complete",
+                });
+            }
+            crate::error::all_finite("regime.pending", &noise.values[..noise.len])?;
+        }
         Ok(Self {
             len: r.len,
             upper: r.upper,
             excess: r.excess,
             residuals: r.residuals,
+            pending: r.pending,
         })
     }
 }
@@ -96,6 +129,7 @@ impl Default for RegimeWatch {
             upper: true,
             excess: 0.0,
             residuals: [0.0; RUN],
+            pending: None,
         }
     }
 }
@@ -120,21 +154,57 @@ impl RegimeWatch {
         self.len = self.len.saturating_add(1);
         let surprise = -ln_p * std::f64::consts::LOG10_E;
         self.excess = (self.excess + surprise - 2.0).min(f64::MAX);
-        if self.len < RUN || self.excess < EXCESS {
+        if self.len < FAST_RUN || self.excess < EXCESS {
             return None;
         }
+        let len = self.len.min(RUN);
         self.reset();
         // On a copy: the run is kept as it is.
-        let (shift, spread) = crate::numeric::median_and_mad(&mut self.residuals.clone());
-        let noise = self.residuals.map(|r| r - shift);
+        let mut run = self.residuals;
+        let (shift, spread) = crate::numeric::median_and_mad(&mut run[..len]);
+        let mut noise = [0.0; RUN];
+        for (n, r) in noise.iter_mut().zip(&self.residuals[..len]) {
+            *n = r - shift;
+        }
         Some(Change {
             shift,
             spread,
             noise,
+            len,
         })
     }
 
-    /// Forgets the run in progress.
+    /// After `change` was applied (the level re-anchored): if it was found on a
+    /// short run, its noise is completed by the next residuals (see `complete`) so
+    /// that the new regime's scale is judged on [`RUN`] of them.
+    pub(crate) fn await_noise(&mut self, change: &Change) {
+        self.pending = (change.len < RUN).then_some(Noise {
+            values: change.noise,
+            len: change.len,
+        });
+    }
+
+    /// Takes the residual (around the re-anchored level) of an observation after a
+    /// change found on a short run; returns the new regime's spread (median
+    /// absolute deviation from the median) and noise once [`RUN`] residuals are in.
+    #[inline]
+    pub(crate) fn complete(&mut self, residual: f64) -> Option<(f64, [f64; RUN])> {
+        let noise = self.pending.as_mut()?;
+        if !residual.is_finite() {
+            return None;
+        }
+        noise.values[noise.len] = residual;
+        noise.len += 1;
+        if noise.len < RUN {
+            return None;
+        }
+        let values = noise.values;
+        self.pending = None;
+        let (_, spread) = crate::numeric::median_and_mad(&mut values.clone());
+        Some((spread, values))
+    }
+
+    /// Forgets the run in progress (not the noise of a change being completed).
     pub(crate) fn reset(&mut self) {
         self.len = 0;
         self.excess = 0.0;
@@ -244,7 +314,8 @@ mod tests {
     #[test]
     fn a_run_on_one_side_gives_its_median() {
         let mut w = RegimeWatch::default();
-        let ln_p = (1e-5f64).ln();
+        // Surprise 4.2 per observation: the excess reaches 16 at the eighth.
+        let ln_p = -4.2 * std::f64::consts::LN_10;
         for i in 0..RUN - 1 {
             assert_eq!(w.observe(10.0 + i as f64, ln_p, true), None);
         }
@@ -255,6 +326,44 @@ mod tests {
         assert_eq!(change.spread, 2.0);
         // The run restarts.
         assert_eq!(w.observe(10.0, ln_p, true), None);
+    }
+
+    #[test]
+    fn a_short_run_far_out_is_a_change_whose_noise_is_completed() {
+        let mut w = RegimeWatch::default();
+        // Surprise 7 per observation: the excess reaches 16 at the fourth.
+        let ln_p = (1e-7f64).ln();
+        for r in [50.0, 52.0, 48.0] {
+            assert_eq!(w.observe(r, ln_p, true), None);
+            assert_eq!(w.complete(0.0), None);
+        }
+        let change = w.observe(51.0, ln_p, true).unwrap();
+        // Nothing is completed unless the change was applied.
+        assert_eq!(w.complete(0.0), None);
+        w.await_noise(&change);
+        assert_eq!(
+            (change.len, change.shift, change.spread),
+            (FAST_RUN, 50.5, 1.0)
+        );
+        assert_eq!(change.noise[..FAST_RUN], [-0.5, 1.5, -2.5, 0.5]);
+        // The next four residuals, around the new level, complete the noise.
+        for r in [3.0, -3.0, 2.0] {
+            assert_eq!(w.complete(r), None);
+        }
+        let (spread, noise) = w.complete(-2.0).unwrap();
+        assert_eq!(noise, [-0.5, 1.5, -2.5, 0.5, 3.0, -3.0, 2.0, -2.0]);
+        // |noise| sorted: 0.5, 0.5, 1.5, 2, 2, 2.5, 3, 3 around the median 0.
+        assert_eq!(spread, 2.0);
+        assert_eq!(w.complete(1.0), None);
+        // A full run has nothing to complete.
+        let ln_p = -4.2 * std::f64::consts::LN_10;
+        for _ in 0..RUN - 1 {
+            assert_eq!(w.observe(10.0, ln_p, true), None);
+        }
+        let change = w.observe(10.0, ln_p, true).unwrap();
+        assert_eq!(change.len, RUN);
+        w.await_noise(&change);
+        assert_eq!(w.complete(0.0), None);
     }
 
     #[test]
