@@ -10,6 +10,7 @@
 
 mod config;
 mod excess_pool;
+pub(crate) use excess_pool::POOL_LEN;
 pub(crate) mod location;
 mod residual;
 mod rolling;
