@@ -5,6 +5,8 @@
 //! cargo run --release --example real_world -- 5000    # shorter series
 //! # other location models (none, level, auto, s<period>, ar<lags>), some series only:
 //! cargo run --release --example real_world -- 20000 level,auto,s24,ar2 daily
+//! # other seeds than 2024; a range gives the mean row over its seeds:
+//! cargo run --release --example real_world -- 20000 auto "" 1-6
 //! ```
 //!
 //! For each series of [`tailcast::synthetic::pathology_suite`] (seed 2024: zero-inflated
@@ -44,9 +46,18 @@ use tailcast::metrics::{Crps, pinball_loss};
 use tailcast::synthetic::{
     DetectionReport, LabelledSeries, ScoringConfig, crps_ratio, pathology_suite, score_detection,
 };
-use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, LocationModel, Verdict};
+use tailcast::{AnomalyDetector, DetectorConfig, LocationModel, Verdict};
 
 const SEED: u64 = 2024;
+
+/// Seeds from `"a"` or `"a-b"` (inclusive).
+fn parse_seeds(arg: &str) -> Result<Vec<u64>, String> {
+    let number = |x: &str| x.parse::<u64>().map_err(|e| format!("bad seed {x:?}: {e}"));
+    match arg.split_once('-') {
+        Some((a, b)) => Ok((number(a)?..=number(b)?).collect()),
+        None => Ok(vec![number(arg)?]),
+    }
+}
 /// Quantile levels of the CRPS approximation shared by tailcast and skaters.
 const LEVELS: usize = 50;
 /// Shifts at least this large (in noise scales) count for the after-shift CRPS ...
@@ -175,12 +186,17 @@ fn main() -> Result<(), Box<dyn Error>> {
         .map(|m| parse_model(m).map(|model| (m.to_string(), model)))
         .collect::<Result<_, _>>()?;
     let only = args.get(2).map_or("", String::as_str);
+    let seeds = args.get(3).map_or(Ok(vec![SEED]), |a| parse_seeds(a))?;
+    let seed_label = match seeds.as_slice() {
+        [one] => format!("seed {one}"),
+        many => format!("mean over seeds {}-{}", many[0], many[many.len() - 1]),
+    };
     println!(
         "$ cargo run --release --example real_world{}",
         args.iter().map(|a| format!(" {a}")).collect::<String>()
     );
     println!(
-        "n = {n} per series, seed {SEED}, risk 1e-3; CRPS/or over non-anomalous scored steps, \
+        "n = {n} per series, {seed_label}, risk 1e-3; CRPS/or over non-anomalous scored steps, \
          shift/or over steps {}..{} after shifts >= {BIG_SHIFT} noise scales; sk/tc on a {LEVELS}-level quantile grid\n",
         AFTER_SHIFT.0, AFTER_SHIFT.1
     );
@@ -209,59 +225,134 @@ fn main() -> Result<(), Box<dyn Error>> {
         "", "", "", "", "", "", "shift", "or", "or", "", "", "shift", ""
     );
     let started = Instant::now();
-    for (name, series) in pathology_suite(SEED, n)? {
-        if !name.contains(only) {
-            continue;
+    // Per (series, model): the sums of each column over the seeds.
+    let mut rows: Vec<(String, String, Row)> = Vec::new();
+    for &seed in &seeds {
+        for (name, series) in pathology_suite(seed, n)? {
+            if !name.contains(only) {
+                continue;
+            }
+            let oracle: Vec<f64> = series
+                .oracle
+                .iter()
+                .zip(&series.values)
+                .map(|(law, &y)| law.crps(y))
+                .collect();
+            let skaters = run_skaters(&series.values, &levels);
+            for (label, location) in &models {
+                let config = DetectorConfig::default()
+                    .forecaster(DetectorConfig::default_forecaster().location(*location));
+                let run = run_tailcast(config, &series.values, &levels)?;
+                let report = score_detection(&series, &run.verdicts, &scoring)?;
+                let row = measure(&series, &report, &run, &oracle, &skaters)?;
+                match rows.iter_mut().find(|(n, l, _)| n == name && l == label) {
+                    Some((_, _, sum)) => sum.add(&row),
+                    None => rows.push((name.to_string(), label.clone(), row)),
+                }
+            }
         }
-        let oracle: Vec<f64> = series
-            .oracle
-            .iter()
-            .zip(&series.values)
-            .map(|(law, &y)| law.crps(y))
-            .collect();
-        let skaters = run_skaters(&series.values, &levels);
-        for (label, location) in &models {
-            let config = DetectorConfig::default()
-                .forecaster(ForecasterConfig::default().location(*location));
-            let run = run_tailcast(config, &series.values, &levels)?;
-            let report = score_detection(&series, &run.verdicts, &scoring)?;
-            print_row(name, label, &series, &report, &run, &oracle, &skaters)?;
-        }
+    }
+    for (name, label, sum) in &rows {
+        print_row(name, label, &sum.mean(seeds.len()));
     }
     println!("\n({:.1} s)", started.elapsed().as_secs_f64());
     Ok(())
 }
 
-fn print_row(
-    name: &str,
-    label: &str,
+/// One table row: the figures of one detector on one series (or their mean).
+#[derive(Clone)]
+struct Row {
+    false_alarms: f64,
+    recall: f64,
+    delay: f64,
+    zero_p_values: f64,
+    runs_per_shift: f64,
+    overall: f64,
+    shifted: f64,
+    shift_steps: f64,
+    skaters: f64,
+    skaters_shift: f64,
+    picked: String,
+}
+
+impl Row {
+    fn columns(&mut self) -> [&mut f64; 10] {
+        [
+            &mut self.false_alarms,
+            &mut self.recall,
+            &mut self.delay,
+            &mut self.zero_p_values,
+            &mut self.runs_per_shift,
+            &mut self.overall,
+            &mut self.shifted,
+            &mut self.shift_steps,
+            &mut self.skaters,
+            &mut self.skaters_shift,
+        ]
+    }
+
+    fn add(&mut self, other: &Row) {
+        let mut other = other.clone();
+        for (a, b) in self.columns().into_iter().zip(other.columns()) {
+            *a += *b;
+        }
+        if self.picked != other.picked {
+            self.picked = "mixed".into();
+        }
+    }
+
+    fn mean(&self, k: usize) -> Row {
+        let mut mean = self.clone();
+        for c in mean.columns() {
+            *c /= k as f64;
+        }
+        mean
+    }
+}
+
+fn measure(
     series: &LabelledSeries,
     report: &DetectionReport,
     run: &Run,
     oracle: &[f64],
     skaters: &[f64],
-) -> Result<(), Box<dyn Error>> {
+) -> Result<Row, Box<dyn Error>> {
     let everywhere: Vec<bool> = series.anomalous_mask().iter().map(|a| !a).collect();
     let after = series.after_shift_mask(BIG_SHIFT, AFTER_SHIFT.0, AFTER_SHIFT.1);
     let (overall, _) = crps_ratio(&run.crps, oracle, &everywhere)?;
     let (shifted, shift_steps) = crps_ratio(&run.crps, oracle, &after)?;
     let (sk, _) = crps_ratio(skaters, &run.crps_grid, &everywhere)?;
     let (sk_shift, _) = crps_ratio(skaters, &run.crps_grid, &after)?;
+    Ok(Row {
+        false_alarms: report.false_alarms_per_10k(),
+        recall: report.recall(),
+        delay: report.mean_delay(),
+        zero_p_values: report.zero_p_values as f64,
+        runs_per_shift: report.alarm_runs_per_shift(),
+        overall,
+        shifted,
+        shift_steps: shift_steps as f64,
+        skaters: sk,
+        skaters_shift: sk_shift,
+        picked: short(run.model),
+    })
+}
+
+fn print_row(name: &str, label: &str, row: &Row) {
     println!(
         "{:<21} {:<6} {} {} {} {:>4} {} {} {} {:>8} {} {} {:>6}",
         name,
         label,
-        fmt(report.false_alarms_per_10k(), 7, 1),
-        fmt(report.recall(), 6, 2),
-        fmt(report.mean_delay(), 6, 1),
-        report.zero_p_values,
-        fmt(report.alarm_runs_per_shift(), 6, 2),
-        fmt(overall, 5, 2),
-        fmt(shifted, 7, 2),
-        shift_steps,
-        fmt(sk, 6, 2),
-        fmt(sk_shift, 8, 2),
-        short(run.model),
+        fmt(row.false_alarms, 7, 1),
+        fmt(row.recall, 6, 2),
+        fmt(row.delay, 6, 1),
+        row.zero_p_values,
+        fmt(row.runs_per_shift, 6, 2),
+        fmt(row.overall, 5, 2),
+        fmt(row.shifted, 7, 2),
+        row.shift_steps,
+        fmt(row.skaters, 6, 2),
+        fmt(row.skaters_shift, 8, 2),
+        row.picked,
     );
-    Ok(())
 }

@@ -231,6 +231,7 @@ pub(crate) fn detector_config(
                 },
                 "max_excluded_run" => d.max_excluded_run(arg(&key, &v)?),
                 "impute_excluded" => d.impute_excluded(arg(&key, &v)?),
+                "predictive_tails" => d.predictive_tails(arg(&key, &v)?),
                 _ => {
                     if !forecaster_key(&mut f, &mut loc, &key, &v)? {
                         return Err(key_error(&key));

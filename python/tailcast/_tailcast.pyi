@@ -289,7 +289,9 @@ class AnomalyDetector:
 
     Keywords: the detector's ``risk=1e-3``, ``side='two-sided'`` (or 'upper',
     'lower'), ``exclude_anomalies=True``, ``exclusion_risk=None``,
-    ``max_excluded_run=25``, ``impute_excluded=False``, and every
+    ``max_excluded_run=25``, ``impute_excluded=False``, ``predictive_tails=False``
+    (calibrated alarms on heavy-tailed noise, at a cost in recall on frequent
+    moderate anomalies: see ``DetectorConfig::predictive_tails``), and every
     :class:`RollingForecaster` keyword (the detector's default ``max_tail_shape`` is
     3).
 
@@ -311,6 +313,7 @@ class AnomalyDetector:
         exclusion_risk: Optional[float] = ...,
         max_excluded_run: int = ...,
         impute_excluded: bool = ...,
+        predictive_tails: bool = ...,
         window: int = ...,
         half_life: Optional[float] = ...,
         refit_every: int = ...,

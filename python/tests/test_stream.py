@@ -62,12 +62,14 @@ def test_regime_change_is_exposed():
 def test_keyword_configs_reach_the_rust_config():
     det = AnomalyDetector(
         window=400, half_life=200.0, risk=1e-4, side="upper", exclusion_risk=1e-3,
-        max_excluded_run=10, impute_excluded=True, location="seasonal", period=24,
+        max_excluded_run=10, impute_excluded=True, predictive_tails=True,
+        location="seasonal", period=24,
         bins=60, tail_mass=0.04, max_tail_shape=None,
     )
     c = det.config
     assert c["risk"] == 1e-4 and c["side"] == "Upper" and c["exclusion_risk"] == 1e-3
     assert c["max_excluded_run"] == 10 and c["impute_excluded"] is True
+    assert c["predictive_tails"] is True and AnomalyDetector().config["predictive_tails"] is False
     f = c["forecaster"]
     assert f["window"] == 400 and f["half_life"] == 200.0 and f["location"] == {"Seasonal": {"period": 24}}
     assert f["sbp"]["bins"] == 60 and f["sbp"]["upper_tail_mass"] == 0.04 and f["max_tail_shape"] is None
