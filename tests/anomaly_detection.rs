@@ -260,10 +260,20 @@ fn a_level_shift_is_a_regime_change() {
     let mut detector =
         AnomalyDetector::new(DetectorConfig::default().forecaster(base.clone())).unwrap();
     let v = detector.score(&ys).unwrap();
-    // Ten noise scales: four observations far out are enough.
-    assert!(v[3000..3004].iter().all(|v| v.is_anomaly && v.excluded));
+    // Ten noise scales: the forecasts move to the new level after four
+    // observations far out, the change is confirmed (and reported) after four more;
+    // until then alarms are raised against the old level.
+    assert!(v[3000..3008].iter().all(|v| v.is_anomaly));
+    assert!(v[3000..3004].iter().all(|v| v.excluded));
     let changes: Vec<usize> = (0..v.len()).filter(|&t| v[t].regime_change).collect();
-    assert_eq!(changes, [3003]);
+    assert_eq!(changes, [3007]);
+    let forecast_at = |t: usize| {
+        let mut d =
+            AnomalyDetector::new(DetectorConfig::default().forecaster(base.clone())).unwrap();
+        d.score(&ys[..t]).unwrap();
+        d.forecaster().forecast().unwrap().location()
+    };
+    assert!(forecast_at(3003) < 2.0 && forecast_at(3004) > 8.0);
     let after = v[3008..].iter().filter(|v| v.is_anomaly).count();
     assert!(after <= 10, "{after} alarms after the shift");
 
@@ -544,5 +554,40 @@ fn a_flat_start_does_not_lock_the_detector_out() {
             let alarms = v.iter().filter(|v| v.is_anomaly).count();
             assert!(alarms <= 60, "{name}, seed {seed}: {alarms} alarms");
         }
+    }
+}
+
+/// Bursts of four to seven observations far out (+20 sd): the forecasts move to
+/// the burst's level after four (a provisional change of level), the return to
+/// the old level undoes it, and alarms are raised against the old level meanwhile:
+/// every point of every burst is flagged, no regime change is reported, and no
+/// alarm follows a burst (the same as before short runs moved the forecasts).
+#[test]
+fn short_bursts_far_out_are_not_regime_changes() {
+    for len in 4..=7usize {
+        let mut rng = StdRng::seed_from_u64(len as u64);
+        let noise = Normal::new(0.0, 1.0).unwrap();
+        let mut ys: Vec<f64> = (0..30_000).map(|_| noise.sample(&mut rng)).collect();
+        let mut burst = vec![false; ys.len()];
+        for start in (3000..29_000).step_by(1000) {
+            for t in start..start + len {
+                ys[t] += 20.0;
+                burst[t] = true;
+            }
+        }
+        let v = AnomalyDetector::new(DetectorConfig::default())
+            .unwrap()
+            .score(&ys)
+            .unwrap();
+        assert!(v.iter().all(|v| !v.regime_change), "bursts of {len}");
+        let missed = (0..ys.len())
+            .filter(|&t| burst[t] && !v[t].is_anomaly)
+            .count();
+        assert_eq!(missed, 0, "bursts of {len}");
+        let after = (3000..29_000)
+            .step_by(1000)
+            .filter(|&s| (s + len..s + len + 20).any(|t| v[t].is_anomaly))
+            .count();
+        assert_eq!(after, 0, "bursts of {len}: {after} followed by alarms");
     }
 }

@@ -12,10 +12,10 @@
 //! observations at `p = 10⁻⁴` do, sixteen at `10⁻³` do, any number at `5·10⁻³` do
 //! not). When both hold the level has moved. A shift of many noise scales shows
 //! sooner: [`FAST_RUN`] observations whose excess already adds up to [`EXCESS`]
-//! (`p = 10⁻⁶` each on average; by chance below `10⁻¹⁹` per step) are a change too,
-//! and their spread is judged again once the residuals after the change make up a
-//! full run (see [`RegimeWatch::complete`]). The location is re-anchored by the
-//! median residual of the last (up to) eight observations of the run (so that the next
+//! (`p = 10⁻⁶` each on average), grouped tightly (see [`FAST_SEPARATION`]), are a
+//! provisional change, which the next residuals confirm or revert (see
+//! [`RegimeWatch::complete`]). The location is re-anchored by the median
+//! residual of the last (up to) eight observations of the run (so that the next
 //! forecasts are centred on the new regime at once instead of being learned
 //! through the robust filter's clip, one bounded step at a time, while every
 //! observation in between is flagged) and the change is reported once. A spike
@@ -31,6 +31,12 @@ pub(crate) const RUN: usize = 8;
 /// A shorter run is a regime change when it is far out: its surprise excess reaches
 /// [`EXCESS`] in this many observations (on average `p = 10⁻⁶` each).
 pub(crate) const FAST_RUN: usize = 4;
+
+/// A short run is a change of level only if its median is this many median
+/// absolute deviations of the run away from the old level (a shift of about
+/// three noise scales at least); noise that grows without a shift has runs
+/// about as spread as they are far.
+pub(crate) const FAST_SEPARATION: f64 = 4.0;
 
 /// The one-sided tail probability every observation of the run is below.
 pub(crate) const LEVEL: f64 = 0.01;
@@ -71,17 +77,35 @@ pub(crate) struct RegimeWatch {
     /// The last [`RUN`] residuals of the run, a ring: residual `i` of the run is at
     /// `i % RUN`.
     residuals: [f64; RUN],
-    /// After a change found on a short run: the new regime's noise so far (the
-    /// run's, then the residuals that follow), until there are [`RUN`].
+    /// After a change found on a short run (provisional until confirmed): the new
+    /// regime's noise so far (the run's, then the residuals that follow), until
+    /// there are [`RUN`].
     #[serde(default)]
     pending: Option<Noise>,
 }
 
-/// Residuals of a new regime around its level, the first `len` of `values`.
+/// Residuals of a new regime around its level, the first `len` of `values`; the
+/// first `run` came from the run, the others followed the provisional change of
+/// the level by `shift`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Noise {
     values: [f64; RUN],
     len: usize,
+    run: usize,
+    shift: f64,
+    /// The factor the residual window was rescaled by at the change.
+    rescaled: f64,
+}
+
+/// How a provisional change ends.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Outcome {
+    /// The residuals after it all stayed nearer the new level than the old one:
+    /// the change holds, with its noise (the run's and theirs) and their spread.
+    Confirmed { spread: f64, noise: [f64; RUN] },
+    /// One went back nearer the old level: a burst, not a shift; the level moves
+    /// back by `shift` and the residual window is scaled back by `1 / rescaled`.
+    Reverted { shift: f64, rescaled: f64 },
 }
 
 #[derive(Deserialize)]
@@ -105,7 +129,11 @@ impl TryFrom<WatchRepr> for RegimeWatch {
         }
         crate::error::all_finite("regime.residuals", &r.residuals[..r.len.min(RUN)])?;
         if let Some(noise) = &r.pending {
-            if noise.len >= RUN {
+            if noise.len >= RUN
+                || noise.run > noise.len
+                || !noise.shift.is_finite()
+                || !(noise.rescaled > 0.0 && noise.rescaled.is_finite())
+            {
                 return Err(Error::InvalidState {
                     reason: "the regime watch's pending noise is complete",
                 });
@@ -158,10 +186,15 @@ impl RegimeWatch {
             return None;
         }
         let len = self.len.min(RUN);
-        self.reset();
         // On a copy: the run is kept as it is.
         let mut run = self.residuals;
         let (shift, spread) = crate::numeric::median_and_mad(&mut run[..len]);
+        if len < RUN && spread * FAST_SEPARATION > shift.abs() {
+            // Not a tight group away from the level (noise that grew, say): only a
+            // full run can tell.
+            return None;
+        }
+        self.reset();
         let mut noise = [0.0; RUN];
         for (n, r) in noise.iter_mut().zip(&self.residuals[..len]) {
             *n = r - shift;
@@ -175,20 +208,46 @@ impl RegimeWatch {
     }
 
     /// After `change` was applied (the level re-anchored): if it was found on a
-    /// short run, its noise is completed by the next residuals (see `complete`) so
-    /// that the new regime's scale is judged on [`RUN`] of them.
-    pub(crate) fn await_noise(&mut self, change: &Change) {
+    /// short run it is provisional, and the next residuals decide (see
+    /// [`complete`](Self::complete)). Returns whether it is provisional.
+    pub(crate) fn await_noise(&mut self, change: &Change) -> bool {
         self.pending = (change.len < RUN).then_some(Noise {
             values: change.noise,
             len: change.len,
+            run: change.len,
+            shift: change.shift,
+            rescaled: 1.0,
         });
+        self.pending.is_some()
+    }
+
+    /// Notes that the residual window was rescaled by `factor` at the provisional
+    /// change (undone if it is reverted).
+    pub(crate) fn note_rescale(&mut self, factor: f64) {
+        if let Some(noise) = self.pending.as_mut() {
+            noise.rescaled = factor;
+        }
+    }
+
+    /// Drops a provisional change (something else explains the run, a change of
+    /// scale say): `(shift, rescaled)` to undo, as for [`Outcome::Reverted`].
+    pub(crate) fn cancel(&mut self) -> Option<(f64, f64)> {
+        self.pending.take().map(|n| (n.shift, n.rescaled))
+    }
+
+    /// The shift of a provisional change, while it waits for its residuals.
+    #[inline]
+    pub(crate) fn provisional(&self) -> Option<f64> {
+        self.pending.map(|n| n.shift)
     }
 
     /// Takes the residual (around the re-anchored level) of an observation after a
-    /// change found on a short run; returns the new regime's spread (median
-    /// absolute deviation from the median) and noise once [`RUN`] residuals are in.
+    /// provisional change; once [`RUN`] residuals are in, says whether it holds:
+    /// it does if every residual that followed it is nearer the new level than
+    /// the old one (then with the new regime's spread, the median absolute
+    /// deviation of all of them from their median).
     #[inline]
-    pub(crate) fn complete(&mut self, residual: f64) -> Option<(f64, [f64; RUN])> {
+    pub(crate) fn complete(&mut self, residual: f64) -> Option<Outcome> {
         let noise = self.pending.as_mut()?;
         if !residual.is_finite() {
             return None;
@@ -198,10 +257,24 @@ impl RegimeWatch {
         if noise.len < RUN {
             return None;
         }
-        let values = noise.values;
+        let Noise {
+            values,
+            run,
+            shift,
+            rescaled,
+            ..
+        } = *noise;
         self.pending = None;
+        // One value back nearer the old level ends the run, as it would have
+        // ended a full one.
+        if values[run..].iter().any(|&r| (r + shift).abs() < r.abs()) {
+            return Some(Outcome::Reverted { shift, rescaled });
+        }
         let (_, spread) = crate::numeric::median_and_mad(&mut values.clone());
-        Some((spread, values))
+        Some(Outcome::Confirmed {
+            spread,
+            noise: values,
+        })
     }
 
     /// Forgets the run in progress (not the noise of a change being completed).
@@ -340,7 +413,8 @@ mod tests {
         let change = w.observe(51.0, ln_p, true).unwrap();
         // Nothing is completed unless the change was applied.
         assert_eq!(w.complete(0.0), None);
-        w.await_noise(&change);
+        assert!(w.await_noise(&change));
+        assert_eq!(w.provisional(), Some(50.5));
         assert_eq!(
             (change.len, change.shift, change.spread),
             (FAST_RUN, 50.5, 1.0)
@@ -350,11 +424,32 @@ mod tests {
         for r in [3.0, -3.0, 2.0] {
             assert_eq!(w.complete(r), None);
         }
-        let (spread, noise) = w.complete(-2.0).unwrap();
+        let Some(Outcome::Confirmed { spread, noise }) = w.complete(-2.0) else {
+            panic!("the residuals stayed at the new level");
+        };
         assert_eq!(noise, [-0.5, 1.5, -2.5, 0.5, 3.0, -3.0, 2.0, -2.0]);
         // |noise| sorted: 0.5, 0.5, 1.5, 2, 2, 2.5, 3, 3 around the median 0.
         assert_eq!(spread, 2.0);
         assert_eq!(w.complete(1.0), None);
+        assert_eq!(w.provisional(), None);
+        // A burst: the residuals after the change go back to the old level.
+        for r in [50.0, 52.0, 48.0] {
+            w.observe(r, ln_p, true);
+        }
+        let change = w.observe(51.0, ln_p, true).unwrap();
+        assert!(w.await_noise(&change));
+        for r in [-49.0, -51.0, 3.0] {
+            assert_eq!(w.complete(r), None);
+        }
+        w.note_rescale(2.0);
+        assert_eq!(w.provisional(), Some(50.5));
+        assert_eq!(
+            w.complete(-50.0),
+            Some(Outcome::Reverted {
+                shift: 50.5,
+                rescaled: 2.0
+            })
+        );
         // A full run has nothing to complete.
         let ln_p = -4.2 * std::f64::consts::LN_10;
         for _ in 0..RUN - 1 {
@@ -362,7 +457,22 @@ mod tests {
         }
         let change = w.observe(10.0, ln_p, true).unwrap();
         assert_eq!(change.len, RUN);
-        w.await_noise(&change);
+        assert!(!w.await_noise(&change));
+        assert_eq!(w.cancel(), None);
+        // A short run spread about as much as it is far is no fast change.
+        let ln_p = (1e-7f64).ln();
+        for r in [1.0, 5.0, 0.5, 3.0, 0.2] {
+            assert_eq!(w.observe(r, ln_p, true), None);
+        }
+        // A provisional change can be dropped (a change of scale explains it).
+        w.reset();
+        for r in [50.0, 52.0, 48.0] {
+            w.observe(r, ln_p, true);
+        }
+        let change = w.observe(51.0, ln_p, true).unwrap();
+        assert!(w.await_noise(&change));
+        assert_eq!(w.cancel(), Some((50.5, 1.0)));
+        assert_eq!(w.complete(0.0), None);
         assert_eq!(w.complete(0.0), None);
     }
 
