@@ -584,6 +584,11 @@ fn short_bursts_far_out_are_not_regime_changes() {
             .filter(|&t| burst[t] && !v[t].is_anomaly)
             .count();
         assert_eq!(missed, 0, "bursts of {len}");
+        // The band the alarms are raised against is the old level's.
+        let outside = (0..ys.len())
+            .filter(|&t| burst[t] && ys[t] > v[t].upper)
+            .count();
+        assert_eq!(outside, len * 26, "bursts of {len}");
         let after = (3000..29_000)
             .step_by(1000)
             .filter(|&s| (s + len..s + len + 20).any(|t| v[t].is_anomaly))

@@ -949,13 +949,18 @@ impl AnomalyDetector {
             self.spread.observe(r, ln_near, upper)
         };
         let raw_ln_p = ln_p;
-        let alarm_ln_p = match provisional {
+        let (alarm_ln_p, side) = match provisional {
             Some(moved) => {
-                let (old, _) = ln_p_value(&self.tails, residual, r + moved, self.config.side());
-                old.max(self.resolution.ln_floor(r + moved, self.config.side()))
+                let (old, side) = ln_p_value(&self.tails, residual, r + moved, self.config.side());
+                (
+                    old.max(self.resolution.ln_floor(r + moved, self.config.side())),
+                    side,
+                )
             }
-            None => raw_ln_p,
+            None => (raw_ln_p, side),
         };
+        // The band the alarm is raised against (the old level's while provisional).
+        let band_centre = location - provisional.unwrap_or(0.0);
         let ln_p = self.calibrator.ln_calibrated(alarm_ln_p);
         self.calibrator.record(alarm_ln_p);
         // The p-value never underflows to 0 (the score keeps the full ranking).
@@ -983,8 +988,8 @@ impl AnomalyDetector {
             p_value,
             score: score + 0.0, // -0.0 for p = 1 reads better as 0
             is_anomaly,
-            lower: location + self.band.0,
-            upper: location + self.band.1,
+            lower: band_centre + self.band.0,
+            upper: band_centre + self.band.1,
             location,
             side,
             warming_up: false,
