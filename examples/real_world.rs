@@ -232,12 +232,7 @@ fn main() -> Result<(), Box<dyn Error>> {
             if !name.contains(only) {
                 continue;
             }
-            let oracle: Vec<f64> = series
-                .oracle
-                .iter()
-                .zip(&series.values)
-                .map(|(law, &y)| law.crps(y))
-                .collect();
+            let oracle = series.oracle_crps();
             let skaters = run_skaters(&series.values, &levels);
             for (label, location) in &models {
                 let config = DetectorConfig::default()

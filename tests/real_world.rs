@@ -164,12 +164,7 @@ fn crps_after_shifts_is_near_the_oracle() {
     for name in ["level_shifts", "regime_switching"] {
         let series = suite().into_iter().find(|(n, _)| *n == name).unwrap().1;
         let r = run(&series, DetectorConfig::default());
-        let oracle: Vec<f64> = series
-            .oracle
-            .iter()
-            .zip(&series.values)
-            .map(|(law, &y)| law.crps(y))
-            .collect();
+        let oracle = series.oracle_crps();
         let clean = series.anomalous_mask();
         let mask: Vec<bool> = series
             .after_shift_mask(5.0, 50, 200)

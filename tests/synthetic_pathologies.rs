@@ -285,12 +285,7 @@ fn scoring_a_perfect_detector() {
     assert_eq!(report.alarm_runs_after_shifts, 0);
     assert_eq!(report.scored, 5_000);
     // The oracle against itself.
-    let oracle: Vec<f64> = s
-        .oracle
-        .iter()
-        .zip(&s.values)
-        .map(|(l, &y)| l.crps(y))
-        .collect();
+    let oracle = s.oracle_crps();
     let (ratio, steps) = crps_ratio(&oracle, &oracle, &vec![true; s.values.len()]).unwrap();
     assert_eq!((ratio, steps), (1.0, 6_000));
 }

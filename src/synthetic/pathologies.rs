@@ -487,6 +487,16 @@ impl LabelledSeries {
         mask
     }
 
+    /// The oracle's one-step CRPS at every step, `oracle[t].crps(values[t])`: the
+    /// reference a forecaster's CRPS is divided by (see [`crps_ratio`](super::crps_ratio)).
+    pub fn oracle_crps(&self) -> Vec<f64> {
+        self.oracle
+            .iter()
+            .zip(&self.values)
+            .map(|(law, &y)| law.crps(y))
+            .collect()
+    }
+
     /// `mask[t]`: `t - s` is in `from..to` for a shift `s` of size at least
     /// `min_size` noise scales, `t` is before the next shift and not inside an
     /// anomaly.
