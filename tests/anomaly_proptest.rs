@@ -71,9 +71,10 @@ fn config() -> impl Strategy<Value = DetectorConfig> {
         prop_oneof![Just(Side::Upper), Just(Side::Lower), Just(Side::TwoSided)],
         any::<bool>(),
         4usize..30,
+        any::<bool>(),
     )
         .prop_map(
-            |(location, window, half_life, refit, bounded, side, exclude, bins)| {
+            |(location, window, half_life, refit, bounded, side, exclude, bins, predictive)| {
                 let mut f = ForecasterConfig::default()
                     .window(window)
                     .warmup(window.max(location.min_warmup_hint()))
@@ -88,6 +89,7 @@ fn config() -> impl Strategy<Value = DetectorConfig> {
                     .forecaster(f)
                     .side(side)
                     .exclude_anomalies(exclude)
+                    .predictive_tails(predictive)
             },
         )
 }
