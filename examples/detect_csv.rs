@@ -7,7 +7,7 @@
 //! cargo run --release --example detect_csv -- FILE [--column NAME|INDEX] [--no-header]
 //!     [--delimiter C] [--risk P] [--exclusion-risk P] [--side upper|lower|both]
 //!     [--window N] [--warmup N] [--period N|DURATION] [--time-column NAME|INDEX]
-//!     [--log] [--output OUT.csv] [--events EVENTS.csv] [--rearm N]
+//!     [--log] [--predictive-tails] [--output OUT.csv] [--events EVENTS.csv] [--rearm N]
 //! ```
 //!
 //! Each value is scored against the forecast made before it (see `--help` for every
@@ -72,6 +72,10 @@ options:
                        three periods.
   --log                model ln(value): for positive data whose noise grows with
                        the level (p-values are the same, the band is mapped back)
+  --predictive-tails   score with the tails averaged over their fit's uncertainty:
+                       about as many alarms as the risk level on heavy-tailed data
+                       (twice as many without), but anomalies that are frequent and
+                       moderate are learned sooner (off by default)
   --output OUT.csv     write the results to OUT.csv instead of standard output
   --events EVENTS.csv  also write the anomaly events (runs of nearby alarms) to
                        EVENTS.csv and print a summary of them
@@ -146,6 +150,7 @@ struct Options {
     warmup: Option<usize>,
     period: Option<Period>,
     log: bool,
+    predictive_tails: bool,
     output: Option<String>,
     events: Option<String>,
     rearm: usize,
@@ -173,6 +178,7 @@ impl Options {
             warmup: None,
             period: None,
             log: false,
+            predictive_tails: false,
             output: None,
             events: None,
             rearm: tailcast::events::DEFAULT_REARM,
@@ -226,7 +232,8 @@ impl Options {
         let mut config = DetectorConfig::default()
             .forecaster(forecaster)
             .risk(self.risk)
-            .side(self.side);
+            .side(self.side)
+            .predictive_tails(self.predictive_tails);
         if let Some(p) = self.exclusion_risk {
             config = config.exclusion_risk(p);
         }
@@ -345,14 +352,14 @@ where
             Some(lexopt::Arg::Short(c)) => return Err(unknown_option(&format!("-{c}"))),
             Some(lexopt::Arg::Long(name)) => format!("--{name}"),
         };
-        if name == "--no-header" || name == "--log" {
+        if name == "--no-header" || name == "--log" || name == "--predictive-tails" {
             if parser.optional_value().is_some() {
                 return Err(Failure::usage(format!("{name} takes no value")));
             }
-            if name == "--log" {
-                o.log = true;
-            } else {
-                o.header = false;
+            match name.as_str() {
+                "--log" => o.log = true,
+                "--predictive-tails" => o.predictive_tails = true,
+                _ => o.header = false,
             }
             continue;
         }
@@ -1608,7 +1615,8 @@ mod tests {
         let o = options(
             "x.tsv --column=3 --no-header --delimiter tab --risk 1e-4 --side upper \
              --window 500 --warmup=100 --period 24 --log --output out.csv \
-             --exclusion-risk=0.01 --events=ev.csv --rearm 5 --time-column 1",
+             --exclusion-risk=0.01 --events=ev.csv --rearm 5 --time-column 1 \
+             --predictive-tails",
         );
         assert_eq!(o.file, "x.tsv");
         assert_eq!(o.column, Some(ColumnSpec::Index(3)));
@@ -1619,6 +1627,9 @@ mod tests {
         assert_eq!(o.exclusion_risk, Some(0.01));
         let config = o.detector(Some(24)).unwrap().config().clone();
         assert_eq!(config.exclusion_risk(), 0.01);
+        assert!(config.predictive_tails());
+        let plain = options("f").detector(None).unwrap().config().clone();
+        assert!(!plain.predictive_tails());
         assert_eq!(o.side, Side::Upper);
         assert_eq!(
             (o.window, o.warmup, o.period.clone()),
