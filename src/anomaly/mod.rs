@@ -1274,7 +1274,7 @@ fn ln_nearer_tail(
 
 /// `ln p` of residual `r` for the configured side (two-sided: twice the nearer
 /// tail) and the side it came from.
-#[inline]
+#[inline(always)]
 fn ln_p_value(
     tails: &PredictiveTails,
     law: &crate::SplicedBinnedPareto,

@@ -238,7 +238,7 @@ impl RegimeWatch {
     /// The shift of a provisional change, while it waits for its residuals.
     #[inline]
     pub(crate) fn provisional(&self) -> Option<f64> {
-        self.pending.map(|n| n.shift)
+        self.pending.as_ref().map(|n| n.shift)
     }
 
     /// Takes the residual (around the re-anchored level) of an observation after a
