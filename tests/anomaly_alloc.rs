@@ -73,16 +73,28 @@ fn update_allocates_nothing_once_warm() {
         };
         measured.len()
     ];
-    for config in configs {
-        let mut d =
-            AnomalyDetector::new(DetectorConfig::default().forecaster(config.clone())).unwrap();
+    // Each forecaster with the default detector, and the decaying one with
+    // predictive tails too.
+    let detectors = configs
+        .iter()
+        .map(|c| (c.clone(), false))
+        .chain([(configs[2].clone(), true)]);
+    for (config, predictive) in detectors {
+        let detector = DetectorConfig::default()
+            .forecaster(config.clone())
+            .predictive_tails(predictive);
+        let mut d = AnomalyDetector::new(detector).unwrap();
         for &y in &warm {
             d.update(y).unwrap();
         }
         let before = allocations();
         d.score_into(&measured, &mut out).unwrap();
         let after = allocations();
-        assert_eq!(after - before, 0, "{config:?}");
+        assert_eq!(
+            after - before,
+            0,
+            "{config:?}, predictive tails {predictive}"
+        );
         assert!(out.iter().any(|v| v.is_anomaly) && out.iter().any(|v| v.missing));
     }
 }
