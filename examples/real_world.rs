@@ -241,7 +241,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                 let report = score_detection(&series, &run.verdicts, &scoring)?;
                 let row = measure(&series, &report, &run, &oracle, &skaters)?;
                 match rows.iter_mut().find(|(n, l, _)| n == name && l == label) {
-                    Some((_, _, sum)) => sum.add(&row),
+                    Some((_, _, sum)) => sum.add(row),
                     None => rows.push((name.to_string(), label.clone(), row)),
                 }
             }
@@ -286,8 +286,7 @@ impl Row {
         ]
     }
 
-    fn add(&mut self, other: &Row) {
-        let mut other = other.clone();
+    fn add(&mut self, mut other: Row) {
         for (a, b) in self.columns().into_iter().zip(other.columns()) {
             *a += *b;
         }

@@ -1045,11 +1045,11 @@ impl AnomalyDetector {
             self.excluded_run = 0;
             self.regime.reset();
             self.spread.reset();
-            if self.regime.await_noise(&change) {
-                // Provisional: reported once the next residuals confirm it; the
-                // window is scaled up to a wider run meanwhile.
+            if change.is_provisional() {
+                // Reported once the next residuals confirm it; the window is
+                // scaled up to a wider run meanwhile.
                 let factor = self.rescale_to(change.spread, &[], SCALE_CHANGE);
-                self.regime.note_rescale(factor);
+                self.regime.await_confirmation(&change, factor);
             } else {
                 verdict.regime_change = true;
                 self.follow_scale(change.spread, &change.noise, SCALE_CHANGE);

@@ -134,15 +134,21 @@ impl PredictiveTails {
         }
     }
 
+    /// The mixed upper or lower tail, if any.
+    #[inline]
+    fn tail(&self, upper: bool) -> Option<&MixedTail> {
+        if upper {
+            self.upper.as_ref()
+        } else {
+            self.lower.as_ref()
+        }
+    }
+
     /// `ln P(R >= r)` (upper) or `ln P(R <= r)` (lower) where `r` is beyond that
     /// tail's threshold; `None` in the body or without a mixed tail.
     #[inline]
     pub(crate) fn ln_tail(&self, r: f64, upper: bool) -> Option<f64> {
-        let t = if upper {
-            self.upper.as_ref()
-        } else {
-            self.lower.as_ref()
-        }?;
+        let t = self.tail(upper)?;
         let excess = if upper {
             r - t.threshold
         } else {
@@ -154,11 +160,7 @@ impl PredictiveTails {
     /// The residual beyond which the tail holds probability `p`; `None` when `p`
     /// is not below the tail's mass or there is no mixed tail.
     pub(crate) fn quantile(&self, p: f64, upper: bool) -> Option<f64> {
-        let t = if upper {
-            self.upper.as_ref()
-        } else {
-            self.lower.as_ref()
-        }?;
+        let t = self.tail(upper)?;
         let s = p / t.mass;
         if !(s > 0.0 && s < 1.0) {
             return None;

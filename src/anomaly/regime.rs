@@ -63,6 +63,14 @@ pub(crate) struct Change {
     pub(crate) len: usize,
 }
 
+impl Change {
+    /// Found on a run shorter than [`RUN`]: the residuals that follow confirm it
+    /// or not (see [`RegimeWatch::complete`]).
+    pub(crate) fn is_provisional(&self) -> bool {
+        self.len < RUN
+    }
+}
+
 /// The run in progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "WatchRepr")]
@@ -135,7 +143,7 @@ impl TryFrom<WatchRepr> for RegimeWatch {
                 || !(noise.rescaled > 0.0 && noise.rescaled.is_finite())
             {
                 return Err(Error::InvalidState {
-                    reason: "the regime watch's pending noise is complete",
+                    reason: "the regime watch's provisional change is inconsistent",
                 });
             }
             crate::error::all_finite("regime.pending", &noise.values[..noise.len])?;
@@ -207,26 +215,18 @@ impl RegimeWatch {
         })
     }
 
-    /// After `change` was applied (the level re-anchored): if it was found on a
-    /// short run it is provisional, and the next residuals decide (see
-    /// [`complete`](Self::complete)). Returns whether it is provisional.
-    pub(crate) fn await_noise(&mut self, change: &Change) -> bool {
-        self.pending = (change.len < RUN).then_some(Noise {
+    /// After a provisional `change` was applied (the level re-anchored, the
+    /// residual window rescaled by `rescaled`): the next residuals decide (see
+    /// [`complete`](Self::complete)).
+    pub(crate) fn await_confirmation(&mut self, change: &Change, rescaled: f64) {
+        debug_assert!(change.is_provisional());
+        self.pending = Some(Noise {
             values: change.noise,
             len: change.len,
             run: change.len,
             shift: change.shift,
-            rescaled: 1.0,
+            rescaled,
         });
-        self.pending.is_some()
-    }
-
-    /// Notes that the residual window was rescaled by `factor` at the provisional
-    /// change (undone if it is reverted).
-    pub(crate) fn note_rescale(&mut self, factor: f64) {
-        if let Some(noise) = self.pending.as_mut() {
-            noise.rescaled = factor;
-        }
     }
 
     /// Drops a provisional change (something else explains the run, a change of
@@ -413,7 +413,8 @@ mod tests {
         let change = w.observe(51.0, ln_p, true).unwrap();
         // Nothing is completed unless the change was applied.
         assert_eq!(w.complete(0.0), None);
-        assert!(w.await_noise(&change));
+        assert!(change.is_provisional());
+        w.await_confirmation(&change, 1.0);
         assert_eq!(w.provisional(), Some(50.5));
         assert_eq!(
             (change.len, change.shift, change.spread),
@@ -437,11 +438,10 @@ mod tests {
             w.observe(r, ln_p, true);
         }
         let change = w.observe(51.0, ln_p, true).unwrap();
-        assert!(w.await_noise(&change));
+        w.await_confirmation(&change, 2.0);
         for r in [-49.0, -51.0, 3.0] {
             assert_eq!(w.complete(r), None);
         }
-        w.note_rescale(2.0);
         assert_eq!(w.provisional(), Some(50.5));
         assert_eq!(
             w.complete(-50.0),
@@ -457,7 +457,7 @@ mod tests {
         }
         let change = w.observe(10.0, ln_p, true).unwrap();
         assert_eq!(change.len, RUN);
-        assert!(!w.await_noise(&change));
+        assert!(!change.is_provisional());
         assert_eq!(w.cancel(), None);
         // A short run spread about as much as it is far is no fast change.
         let ln_p = (1e-7f64).ln();
@@ -470,7 +470,8 @@ mod tests {
             w.observe(r, ln_p, true);
         }
         let change = w.observe(51.0, ln_p, true).unwrap();
-        assert!(w.await_noise(&change));
+        assert!(change.is_provisional());
+        w.await_confirmation(&change, 1.0);
         assert_eq!(w.cancel(), Some((50.5, 1.0)));
         assert_eq!(w.complete(0.0), None);
         assert_eq!(w.complete(0.0), None);
