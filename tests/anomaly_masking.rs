@@ -86,6 +86,13 @@ fn run_sample(config: DetectorConfig) -> Outcome {
 /// and the band exploded. After, the three
 /// injected spikes no longer flagged at 1e-4 are exactly those whose p-value is
 /// between 1e-4 and 1e-3, which a risk of 1e-4 is meant not to flag.
+///
+/// Since the detector scores its tails with their remembered shapes
+/// (`AnomalyDetector`'s *p-values*) and extrapolates the recalibration below the
+/// risk level: 18/20 with 5 false alarms at 1e-3, 15/20 with 2 at 1e-4, 13/20 with
+/// none at 1e-5. With the exclusion tied to the risk of 1e-4 the memory of the
+/// shapes keeps the band from exploding (5,378 at most) and 12/20 are caught:
+/// tying still costs, less than before (4/20).
 #[test]
 fn a_low_risk_keeps_the_protection_on_the_sample() {
     let at_default = run_sample(sample_config(1e-3));
@@ -106,13 +113,14 @@ fn a_low_risk_keeps_the_protection_on_the_sample() {
         assert!(low.max_upper < 10_000.0, "band up to {}", low.max_upper);
     }
 
-    // Tying the exclusion to the alarm risk brings the masking back.
+    // Tying the exclusion to the alarm risk lets some masking back.
     let tied = run_sample(sample_config(1e-4).exclusion_risk(1e-4));
     eprintln!(
         "risk 1e-4, exclusion 1e-4: caught {}/20, upper band <= {:.3e}",
         tied.caught, tied.max_upper
     );
-    assert!(tied.caught <= 8 && tied.max_upper > 1e5);
+    let untied = run_sample(sample_config(1e-4));
+    assert!(tied.caught < untied.caught && tied.max_upper > untied.max_upper);
 }
 
 /// The missed ones at risk 1e-4 are the points that risk is meant not to flag.
@@ -158,8 +166,11 @@ fn misses_at_a_low_risk_are_only_the_moderate_p_values() {
 /// tails are less thin and the recall is 0.84 (false alarms on the clean series
 /// 1.06e-3, from 1.16e-3); tied exclusion stays at 0.10. With the recalibration
 /// measuring the share just below the risk level (which raises the too-small
-/// p-values of the too-light tail) the recall is 0.74. The test keeps the
-/// contrast: exclusion at 1e-3 protects, tied exclusion does not.
+/// p-values of the too-light tail) the recall is 0.74; with the tails' remembered
+/// shapes and the recalibration extrapolated below the risk level (closer to the
+/// noise's own law, see above) 0.49, false alarms on the clean series 7.1e-4. The
+/// test keeps the contrast: exclusion at 1e-3 protects (0.49), tied exclusion does
+/// not (0.004).
 #[test]
 fn heavy_tailed_noise_with_a_low_risk() {
     let mut rng = StdRng::seed_from_u64(300);
@@ -180,7 +191,7 @@ fn heavy_tailed_noise_with_a_low_risk() {
     let default = recall(DetectorConfig::default().risk(1e-4));
     let tied = recall(DetectorConfig::default().risk(1e-4).exclusion_risk(1e-4));
     eprintln!("student-t(4), risk 1e-4: recall {default:.3} (exclusion tied: {tied:.3})");
-    assert!(default >= 0.7, "recall {default}");
+    assert!(default >= 0.4, "recall {default}");
     assert!(tied < 0.5, "recall {tied}");
 }
 
@@ -190,7 +201,8 @@ fn heavy_tailed_noise_with_a_low_risk() {
 /// 1e-2 the thinning feeds on itself (2.8e-2). At the default risk 1e-3 the rate is
 /// 3.8e-3, as before this level existed. With excluded observations entering the
 /// window at the exclusion cut as often as a calibrated forecast expects, the
-/// default's rate at risk 1e-4 is 1.06e-3.
+/// default's rate at risk 1e-4 is 1.06e-3; with the tails' remembered shapes and
+/// the recalibration extrapolated below the risk level, 7.1e-4.
 #[test]
 fn the_thinning_cost_on_clean_heavy_tailed_noise() {
     let mut rng = StdRng::seed_from_u64(300);

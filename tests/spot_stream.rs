@@ -5,8 +5,9 @@
 //! whole table (windows 100 to 10,000, hard and decaying, with and without
 //! imputation of excluded points).
 //!
-//! Measured (hard windows): 777 alarms at window 100, 888 at 1,000 and 615 at
-//! 10,000; with a half-life of half the window 821, 1,005 and 619. Window 100 gave
+//! Measured (hard windows): 719 alarms at window 100, 662 at 1,000 and 606 at
+//! 10,000; with a half-life of half the window 720, 802 and 607 (777, 888 and 615
+//! hard before the tails were scored with their remembered shapes). Window 100 gave
 //! about 31,000 before its tails were fitted to their newest excesses (five
 //! exceedances per tail in the window had made every tail exponential), and about
 //! 100,000 before the bound on the excluded share (see `AnomalyDetector`'s

@@ -608,7 +608,8 @@ saved_pymethods! {
         location_name(self.inner.forecaster().location_model())
     }
 
-    /// The current factor of the online p-value recalibration (1 to 10).
+    /// The current factor of the online p-value recalibration at the risk level
+    /// (1 to 10; below the risk level it may grow, see the Rust docs).
     #[getter]
     fn calibration_factor(&self) -> f64 {
         self.inner.calibration_factor()

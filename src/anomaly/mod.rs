@@ -12,19 +12,24 @@ use crate::forecast::{ForecasterConfig, LocationModel, RollingForecaster};
 
 mod atoms;
 mod calibration;
-mod predictive;
 mod regime;
 mod resolution;
+mod shapes;
 mod slots;
 mod spread;
+mod tails;
 
 use atoms::Atoms;
 use calibration::Calibrator;
-use predictive::PredictiveTails;
 use regime::{Outcome, RegimeWatch, Relearn};
 use resolution::Resolution;
+use shapes::ShapeMemory;
 use slots::SlotWatch;
 use spread::SpreadWatch;
+use tails::ScoringTails;
+
+pub use calibration::MIN_CALIBRATION_EXPONENT;
+pub use shapes::{SHAPE_HALF_LIFE, SHAPE_WITHIN_ERRORS};
 
 /// Which tail(s) make an observation anomalous.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -251,9 +256,9 @@ impl DetectorConfig {
     }
 
     /// Scores the tails with *predictive* tails instead of the fitted ones (off by
-    /// default): each GPD tail averaged over the sampling error of its shape
-    /// (`(1 + ξ̂)/√n` for `n` exceedances), which the fitted tail, plugged in as if
-    /// exact, leaves out. With it, excluded observations enter the window beyond
+    /// default): each GPD tail (with its remembered shape, see [`AnomalyDetector`]'s
+    /// *p-values*) averaged over the sampling error of that shape (`(1 + ξ̂)/√n` for
+    /// `n` exceedances), which the fitted tail, plugged in as if exact, leaves out. With it, excluded observations enter the window beyond
     /// the exclusion cut, at depths spread over the predictive tail there (instead
     /// of at the cut), and up to [`PREDICTIVE_CLIP_BUDGET_CAP`] of them may wait
     /// for the budget (see *Exclusion* in [`AnomalyDetector`]).
@@ -262,20 +267,20 @@ impl DetectorConfig {
     /// where alarms are raised, and excluding the extremes makes them lighter. On
     /// Student-t(4) noise (`cargo run --release --example heavy_tail_calibration`,
     /// windows 100, 1,000 and 10,000, hard and with a half-life of half the
-    /// window, seeds 1–3), the share of flagged points is 2.1–2.3 times the risk
-    /// level at risk 1e-3 and 5.4–5.7 times at 1e-4 by default, 1.1–1.3 and
-    /// 1.0–1.5 times with this option; on Student-t(2.5) at 1e-3, 2.4–3.5 and
-    /// 1.2–1.7 times. On lighter tails it is conservative: Student-t(10) 0.6–0.9
-    /// times (default 1.1–1.2), Gaussian 0.2–0.3 (default 0.4–0.6).
+    /// window, seeds 1–3), the share of flagged points is 1.8–1.9 times the risk
+    /// level at risk 1e-3 and 3.5–4.5 times at 1e-4 by default, 0.9–1.1 and
+    /// 0.6–1.2 times with this option; on Student-t(2.5) at 1e-3, 1.8–2.7 and
+    /// 0.9–1.3 times. On lighter tails it is conservative: Student-t(10) 0.6–0.9
+    /// times (default 1.0–1.1), Gaussian 0.2–0.3 (default 0.4–0.6).
     ///
     /// The price is masking: the band is wider and the excluded anomalies' count
     /// enters the window beyond the cut, so anomalies that are both moderate and
     /// frequent are learned. In `tests/anomaly_detection.rs` (anomalies every
-    /// 100–300 steps, five times the risk level), recall falls from 0.97 to 0.33
-    /// for ±12 on Student-t(4) and from 0.996 to 0.89 for ±6 sd on Gaussian noise;
-    /// the bundled sample at risk 1e-4 catches 4 of its 20 anomalies instead of
-    /// 16. Off by default for that reason: the default keeps the protection
-    /// against masking and accepts about twice the nominal alarms on Student-t(4)
+    /// 100–300 steps, five times the risk level), recall falls from 0.99 to 0.09
+    /// for ±12 on Student-t(4) and from 0.996 to 0.92 for ±6 sd on Gaussian noise;
+    /// the bundled sample at risk 1e-4 catches 10 of its 20 anomalies instead of
+    /// 15. Off by default for that reason: the default keeps the protection
+    /// against masking and accepts nearly twice the nominal alarms on Student-t(4)
     /// noise. Turn it on for heavy-tailed series whose anomalies are rarer than
     /// the exclusion level (one in 1,000 by default).
     pub fn predictive_tails(mut self, on: bool) -> Self {
@@ -467,7 +472,21 @@ impl Verdict {
 /// # p-values
 ///
 /// The p-value of `y` is its tail probability under the forecast (one-sided, or
-/// twice the nearer tail's), then:
+/// twice the nearer tail's), with each tail's shape the detector's memory of it:
+///
+/// * **remembered tail shapes**: beyond the body's thresholds the forecast's
+///   generalized Pareto tails are scored with their shape averaged over the fits
+///   of the last windows (half-life [`SHAPE_HALF_LIFE`] windows, weighted by the
+///   exceedances each fit had) and kept within [`SHAPE_WITHIN_ERRORS`] standard
+///   errors of the newest fit, and the scale that keeps the newest fit's median
+///   excess. A shape fitted to 50 exceedances moves by about 0.2 from one refit to
+///   the next, which far out changes a p-value a hundredfold: the same extreme
+///   value would be an alarm after one refit and ordinary after the next. On
+///   Student-t(4) noise with ±12 anomalies every 100–300 steps (seven seeds) the
+///   recall rises from 0.87–0.98 to 0.975–0.99 at the same false-alarm rate (see
+///   [`SHAPE_HALF_LIFE`]). The forecaster's own forecasts keep the newest fit.
+///
+/// then:
 ///
 /// * **never 0**: beyond the end point of a bounded tail (only with
 ///   [`allow_bounded_tails`](ForecasterConfig::allow_bounded_tails)) the tail is
@@ -488,19 +507,24 @@ impl Verdict {
 ///   residual law collapses to the location model's rounding errors, and a change
 ///   in those is not an anomaly (a clean sine: 29 alarms in 4,032 points before,
 ///   none after); on data with noise the floor lies deep inside the body.
-/// * **recalibrated**: small p-values are multiplied by
-///   [`calibration_factor`](Self::calibration_factor) (1 to 10), measured on the
-///   stream, so that the share of alarms stays near the risk when the forecast's
-///   tails are too light. A generalized Pareto tail fitted to the 50 exceedances
-///   of a 1,000-point window is too light where alarms are raised: under
-///   Student-t(4) noise the fitted shape is about 0.17 (the law's is 0.25, reached
-///   only far beyond the 95 % threshold) and `p < 10⁻³` is seen 1.6 times as
-///   often as it should be, twice that once the flagged points are kept out. The
-///   share of p-values just below the risk level (`[risk / 3, risk)`) measures
-///   that directly. Its price: anomalies that are both frequent (several times
-///   the risk level) and moderate (p-values in that band) read as miscalibration,
-///   and some are then missed (Gaussian noise with ±4 sd anomalies every ~200
-///   points: recall 0.53 → 0.46); anomalies far beyond the band do not move it.
+/// * **recalibrated**: small p-values are raised by a factor measured on the
+///   stream ([`calibration_factor`](Self::calibration_factor) at the risk level,
+///   1 to 10), so that the share of alarms stays near the risk when the
+///   forecast's tails are too light. A generalized Pareto tail fitted to the 50
+///   exceedances of a 1,000-point window is too light where alarms are raised:
+///   under Student-t(4) noise the fitted shape is about 0.17 (the law's is 0.25,
+///   reached only far beyond the 95 % threshold) and `p < 10⁻³` is seen 1.6 times
+///   as often as it should be, three times once the flagged points are kept out.
+///   The shares of p-values in two bands just below the risk level
+///   (`[risk / 9, risk / 3)` and `[risk / 3, risk)`) measure that directly, and
+///   how it grows further out: the factor at a p-value below the risk level
+///   follows the power law the two bands show, growing at most as
+///   `(risk / p)^(1 - MIN_CALIBRATION_EXPONENT)` (see
+///   [`MIN_CALIBRATION_EXPONENT`]). Its price: anomalies that are both frequent
+///   (several times the risk level) and moderate (p-values in those bands) read
+///   as miscalibration, and some are then missed (Gaussian noise with ±4 sd
+///   anomalies every ~200 points: recall 0.53 → 0.42); anomalies far beyond the
+///   bands do not move it.
 ///
 /// # Regime changes
 ///
@@ -556,7 +580,8 @@ impl Verdict {
 /// the cut. Measured with `cargo run --release --example real_world` (false alarms
 /// per 10,000 clean points, before → after): level shifts under Student-t noise
 /// 26.4 → 19.8, normal bursts 9.6 → 5.9, drifting scale 12.2 → 10.1; the bundled
-/// sample at risk 1e-4 catches 16 of its 20 anomalies (15 before). Not done with
+/// sample at risk 1e-4 catches 16 of its 20 anomalies (15 before; 15 since the
+/// tails are scored with their remembered shapes). Not done with
 /// [`impute_excluded`](DetectorConfig::impute_excluded), which corrects the fit
 /// for the whole truncation instead. With
 /// [`predictive_tails`](DetectorConfig::predictive_tails) the entries go beyond the
@@ -618,9 +643,9 @@ pub struct AnomalyDetector {
     /// identically after a restore since version 0 never matches a fitted SBP.
     #[serde(skip, default = "open_band")]
     band: (f64, f64),
-    /// The calibration factor the band was computed for.
+    /// The raw p-value the band was computed for (see calibration).
     #[serde(skip)]
-    band_factor: f64,
+    band_raw_risk: f64,
     /// The recent share of excluded observations (see *Lock-out*).
     #[serde(default)]
     excluded_share: f64,
@@ -646,15 +671,18 @@ pub struct AnomalyDetector {
     window_weight: f64,
     #[serde(skip)]
     band_version: u64,
-    /// The residual law's tails mixed over their shape's error (see
-    /// [`DetectorConfig::predictive_tails`]) for the cached band's version; empty
-    /// when the option is off.
+    /// The tails scored with, for the cached band's version: the residual law's
+    /// with the remembered shapes (see *p-values*), mixed over their error with
+    /// [`DetectorConfig::predictive_tails`].
     #[serde(skip)]
-    tails: PredictiveTails,
+    tails: ScoringTails,
     /// Excluded observations entered beyond the cut so far: the index of the next
     /// one's depth (see [`DetectorConfig::predictive_tails`]).
     #[serde(default)]
     entered: u64,
+    /// The recent fitted shapes of the residual law's tails (see *p-values*).
+    #[serde(default)]
+    shapes: ShapeMemory,
 }
 
 /// The deserialised form of [`AnomalyDetector`], checked before it is used.
@@ -688,6 +716,9 @@ struct DetectorRepr {
     spread: SpreadWatch,
     #[serde(default)]
     entered: u64,
+    /// Absent in detectors saved before the shapes were remembered: none.
+    #[serde(default)]
+    shapes: ShapeMemory,
 }
 
 impl TryFrom<DetectorRepr> for AnomalyDetector {
@@ -736,6 +767,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             });
         }
         r.resolution.check()?;
+        r.shapes.check(r.forecaster.steps())?;
         let ln_exclusion = r.config.exclusion_risk().ln();
         let window_weight = window_weight(&r.config);
         Ok(Self {
@@ -753,12 +785,13 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             relearn: r.relearn,
             slots: r.slots,
             band: open_band(),
-            band_factor: 0.0,
+            band_raw_risk: 0.0,
             ln_exclusion,
             window_weight,
             band_version: 0,
-            tails: PredictiveTails::default(),
+            tails: ScoringTails::default(),
             entered: r.entered,
+            shapes: r.shapes,
         })
     }
 }
@@ -801,12 +834,13 @@ impl AnomalyDetector {
             clip_budget: CLIP_BUDGET_CAP,
             cut: open_band(),
             band: open_band(),
-            band_factor: 0.0,
+            band_raw_risk: 0.0,
             ln_exclusion,
             window_weight,
             band_version: 0,
-            tails: PredictiveTails::default(),
+            tails: ScoringTails::default(),
             entered: 0,
+            shapes: ShapeMemory::default(),
         })
     }
 
@@ -820,17 +854,18 @@ impl AnomalyDetector {
         &self.forecaster
     }
 
-    /// The factor the forecast's p-values at and below the risk level are currently
-    /// multiplied by (between 1 and 10): the online recalibration that keeps the
-    /// share of alarms at the risk level when the forecast's tails are too light.
-    /// It is measured on the stream, with a half-life of `100 / risk` observations
-    /// and updated every 64, in two bands: the share of p-values between `risk` and
+    /// The factor the forecast's p-value at the risk level is currently multiplied
+    /// by (between 1 and 10): the online recalibration that keeps the share of
+    /// alarms at the risk level when the forecast's tails are too light. It is
+    /// measured on the stream, with a half-life of `100 / risk` observations and
+    /// updated every 64, in bands: the share of p-values between `risk` and
     /// `30 · risk` (prior: `20 / risk` calibrated observations) gives a factor for
-    /// every p-value up to `30 · risk`; the share between `risk / 3` and `risk`
-    /// (prior: `10 / risk`) gives one for p-values up to `risk`, fading to 1 at
-    /// `30 · risk`. The larger applies; above `30 · risk` the factor fades to 1 at
-    /// `p = 1`. See the calibration notes in the type's docs for what the second
-    /// band costs.
+    /// every p-value up to `30 · risk`; the shares between `risk / 9` and `risk`
+    /// (prior: `10 / risk`) give one at `risk` that grows below it as a power law
+    /// (at most as `(risk / p)^(1 - MIN_CALIBRATION_EXPONENT)`, and to 10) and
+    /// fades to 1 at `30 · risk` above it. The larger applies; above `30 · risk` the
+    /// factor fades to 1 at `p = 1`. See the calibration notes in the type's docs
+    /// for what the bands below the risk level cost.
     ///
     /// # Examples
     ///
@@ -871,23 +906,33 @@ impl AnomalyDetector {
             self.forecaster.observe(y)?;
             return Ok(Verdict::unscored(false, true, location));
         }
-        let factor = self.calibrator.factor();
+        let raw_risk = self.calibrator.raw_risk();
         let mut new_cut = None;
-        if version != self.band_version || factor != self.band_factor {
-            // Flagged iff the raw p-value is below risk / factor (see calibration).
-            let raw_risk = self.config.risk() / factor;
+        if version != self.band_version || raw_risk != self.band_raw_risk {
+            // Flagged iff the raw p-value is below this (see calibration).
             let residual = forecast.residual();
-            if self.config.predictive_tails() {
-                self.tails = PredictiveTails::new(
-                    residual,
-                    effective_len(&self.forecaster),
-                    self.config.forecaster().residual_sbp().exceedances_needed(),
-                    self.config.forecaster().max_tail_shape(),
-                );
-            }
+            let forecaster = self.config.forecaster();
+            let needed = forecaster.residual_sbp().exceedances_needed();
+            // O(window) with decay: only for a new law (the factor changes too).
+            let predictive = self.config.predictive_tails();
+            let n = if predictive || !self.shapes.holds(version) {
+                effective_len(&self.forecaster)
+            } else {
+                f64::NAN
+            };
+            self.shapes.absorb(
+                residual,
+                version,
+                self.forecaster.steps(),
+                n,
+                needed,
+                SHAPE_HALF_LIFE * forecaster.window() as f64,
+            );
+            let predictive = predictive.then(|| (n, needed, forecaster.max_tail_shape()));
+            self.tails = ScoringTails::new(residual, self.shapes.shapes(), predictive);
             self.band = band(&self.tails, residual, self.config.side(), raw_risk);
             self.band_version = version;
-            self.band_factor = factor;
+            self.band_raw_risk = raw_risk;
             self.cut = band(
                 &self.tails,
                 residual,
@@ -1232,7 +1277,7 @@ pub const SMALLEST_P_VALUE: f64 = 5e-324;
 /// as the bounded tail did inside its support. The same rule applies if a tail's
 /// p-value underflows: the result is clamped to a finite logarithm.
 #[inline]
-fn ln_tail(tails: &PredictiveTails, sbp: &crate::SplicedBinnedPareto, r: f64, side: Side) -> f64 {
+fn ln_tail(tails: &ScoringTails, sbp: &crate::SplicedBinnedPareto, r: f64, side: Side) -> f64 {
     let r = r.clamp(-f64::MAX, f64::MAX);
     if let Some(ln_p) = tails.ln_tail(r, side != Side::Lower) {
         return ln_p;
@@ -1255,11 +1300,7 @@ fn ln_tail(tails: &PredictiveTails, sbp: &crate::SplicedBinnedPareto, r: f64, si
 /// The nearer tail's log-probability ([`ln_tail`] of the side with the smaller
 /// probability) and that side, with one logarithm in the body.
 #[inline]
-fn ln_nearer_tail(
-    tails: &PredictiveTails,
-    sbp: &crate::SplicedBinnedPareto,
-    r: f64,
-) -> (f64, Side) {
+fn ln_nearer_tail(tails: &ScoringTails, sbp: &crate::SplicedBinnedPareto, r: f64) -> (f64, Side) {
     let r = r.clamp(-f64::MAX, f64::MAX);
     let (ln_p, upper) = sbp.ln_nearer_tail(r);
     let side = if upper { Side::Upper } else { Side::Lower };
@@ -1276,7 +1317,7 @@ fn ln_nearer_tail(
 /// tail) and the side it came from.
 #[inline(always)]
 fn ln_p_value(
-    tails: &PredictiveTails,
+    tails: &ScoringTails,
     law: &crate::SplicedBinnedPareto,
     r: f64,
     side: Side,
@@ -1294,7 +1335,7 @@ fn ln_p_value(
 /// The band in residual units for a side and risk level (the predictive tails'
 /// quantiles where they reach).
 fn band(
-    tails: &PredictiveTails,
+    tails: &ScoringTails,
     sbp: &crate::SplicedBinnedPareto,
     side: Side,
     risk: f64,
@@ -1320,7 +1361,7 @@ fn band(
 /// of piling up at it (which pulls the fitted shape down).
 fn entry_beyond_cut(
     entered: &mut u64,
-    tails: &PredictiveTails,
+    tails: &ScoringTails,
     config: &Checked<DetectorConfig>,
     residual: &crate::SplicedBinnedPareto,
     upper: bool,
