@@ -659,9 +659,10 @@ pub struct AnomalyDetector {
     /// (see *Exclusion*).
     #[serde(default)]
     clip_budget: f64,
-    /// The exclusion cut in residual units for the cached band's version.
-    #[serde(skip, default = "open_band")]
-    cut: (f64, f64),
+    /// The exclusion cut in residual units for the cached band's version, once
+    /// computed (see [`exclusion_cut`]).
+    #[serde(skip)]
+    cut: Option<(f64, f64)>,
     /// `ln` of the exclusion level (derived from the config).
     #[serde(skip)]
     ln_exclusion: f64,
@@ -775,7 +776,7 @@ impl TryFrom<DetectorRepr> for AnomalyDetector {
             resolution: r.resolution,
             spread: r.spread,
             clip_budget: r.clip_budget,
-            cut: open_band(),
+            cut: None,
             config: r.config,
             forecaster: r.forecaster,
             excluded_run: r.excluded_run,
@@ -832,7 +833,7 @@ impl AnomalyDetector {
             resolution: Resolution::default(),
             spread: SpreadWatch::default(),
             clip_budget: CLIP_BUDGET_CAP,
-            cut: open_band(),
+            cut: None,
             band: open_band(),
             band_raw_risk: 0.0,
             ln_exclusion,
@@ -929,21 +930,19 @@ impl AnomalyDetector {
                 SHAPE_HALF_LIFE * forecaster.window() as f64,
             );
             let predictive = predictive.then(|| (n, needed, forecaster.max_tail_shape()));
-            self.tails = ScoringTails::new(residual, self.shapes.shapes(), predictive);
+            self.tails
+                .refresh(residual, self.shapes.shapes(), predictive);
             self.band = band(&self.tails, residual, self.config.side(), raw_risk);
             self.band_version = version;
             self.band_raw_risk = raw_risk;
-            self.cut = band(
-                &self.tails,
-                residual,
-                self.config.side(),
-                self.config.exclusion_risk(),
-            );
+            // Computed when an excluded observation needs it (rarely).
+            self.cut = None;
             if self.config.exclude_anomalies() && self.config.impute_excluded() {
                 // Excluded observations are missing from the window beyond these
                 // points: the tail fits correct for it.
                 let finite = |x: f64| x.is_finite().then_some(x);
-                new_cut = Some((finite(self.cut.0), finite(self.cut.1)));
+                let cut = exclusion_cut(&mut self.cut, &self.tails, &self.config, residual);
+                new_cut = Some((finite(cut.0), finite(cut.1)));
             }
         }
         let residual = forecast.residual();
@@ -1047,7 +1046,10 @@ impl AnomalyDetector {
             (self.clip_budget + self.config.exclusion_risk()).min(self.config.clip_budget_cap());
         // The observation moved to the cut, or beyond it with predictive tails (on
         // hostile data the sum may overflow: then it is only excluded).
-        let entry = if self.config.predictive_tails() && exclude && self.clip_budget >= 1.0 {
+        let enters = exclude && !self.config.impute_excluded() && self.clip_budget >= 1.0;
+        let entry = if !enters {
+            f64::NAN
+        } else if self.config.predictive_tails() {
             entry_beyond_cut(
                 &mut self.entered,
                 &self.tails,
@@ -1055,17 +1057,12 @@ impl AnomalyDetector {
                 residual,
                 upper,
             )
-        } else if upper {
-            self.cut.1
         } else {
-            self.cut.0
+            let cut = exclusion_cut(&mut self.cut, &self.tails, &self.config, residual);
+            if upper { cut.1 } else { cut.0 }
         };
         let clipped = location + entry;
-        if exclude
-            && !self.config.impute_excluded()
-            && self.clip_budget >= 1.0
-            && clipped.is_finite()
-        {
+        if enters && clipped.is_finite() {
             // As many as a calibrated forecast puts beyond the cut enter the window,
             // at the cut: the tails keep their count, the values stay out.
             self.clip_budget -= 1.0;
@@ -1351,6 +1348,18 @@ fn band(
         Side::Lower => (lower(risk), f64::INFINITY),
         Side::TwoSided => (lower(risk / 2.0), upper(risk / 2.0)),
     }
+}
+
+/// The exclusion cut of `residual` (the law of the cached band's version, scored
+/// with `tails`): the residuals where the p-value is the exclusion level,
+/// computed once per version, when first needed.
+fn exclusion_cut(
+    cache: &mut Option<(f64, f64)>,
+    tails: &ScoringTails,
+    config: &Checked<DetectorConfig>,
+    residual: &crate::SplicedBinnedPareto,
+) -> (f64, f64) {
+    *cache.get_or_insert_with(|| band(tails, residual, config.side(), config.exclusion_risk()))
 }
 
 /// With predictive tails: where the next excluded observation enters on its
