@@ -258,10 +258,11 @@ impl DetectorConfig {
     /// Scores the tails with *predictive* tails instead of the fitted ones (off by
     /// default): each GPD tail (with its remembered shape, see [`AnomalyDetector`]'s
     /// *p-values*) averaged over the sampling error of that shape (`(1 + ξ̂)/√n` for
-    /// `n` exceedances), which the fitted tail, plugged in as if exact, leaves out. With it, excluded observations enter the window beyond
-    /// the exclusion cut, at depths spread over the predictive tail there (instead
-    /// of at the cut), and up to [`PREDICTIVE_CLIP_BUDGET_CAP`] of them may wait
-    /// for the budget (see *Exclusion* in [`AnomalyDetector`]).
+    /// `n` exceedances), which the fitted tail, plugged in as if exact, leaves out.
+    /// With it, excluded observations enter the window beyond the exclusion cut, at
+    /// depths spread over the predictive tail there (instead of at the cut), and up
+    /// to [`PREDICTIVE_CLIP_BUDGET_CAP`] of them may wait for the budget (see
+    /// *Exclusion* in [`AnomalyDetector`]).
     ///
     /// Why: on heavy-tailed noise without anomalies the fitted tails are too light
     /// where alarms are raised, and excluding the extremes makes them lighter. On
@@ -472,7 +473,7 @@ impl Verdict {
 /// # p-values
 ///
 /// The p-value of `y` is its tail probability under the forecast (one-sided, or
-/// twice the nearer tail's), with each tail's shape the detector's memory of it:
+/// twice the nearer tail's), with the tails as the detector scores them:
 ///
 /// * **remembered tail shapes**: beyond the body's thresholds the forecast's
 ///   generalized Pareto tails are scored with their shape averaged over the fits
