@@ -110,21 +110,7 @@ fn gaussian_noise_four_sigma_anomalies() {
 /// *p-values*).
 #[test]
 fn paper_series_with_spikes() {
-    let mut rng = StdRng::seed_from_u64(200);
-    let t10 = StudentT::new(10.0).unwrap();
-    let mut ys: Vec<f64> = (0..N)
-        .map(|i| {
-            let mut y = 5.0
-                + (std::f64::consts::TAU * i as f64 / 100.0).sin()
-                + 0.25 * t10.sample(&mut rng);
-            if rng.random::<f64>() < 0.15 {
-                let spike = -rng.random::<f64>().ln();
-                y += if rng.random::<bool>() { spike } else { -spike };
-            }
-            y
-        })
-        .collect();
-    let injected = inject(&mut ys, 10.0, &mut rng);
+    let (ys, injected) = paper_series(200);
     let config = DetectorConfig::default()
         .forecaster(ForecasterConfig::default().location(LocationModel::Seasonal { period: 100 }));
     let r = rates(config, &ys, &injected);
@@ -183,6 +169,55 @@ fn heavy_tailed_noise_and_the_cost_of_exclusion() {
     );
     report("student-t(4), ±12, no exclusion", &without);
     assert!(without.recall < 0.5, "recall {}", without.recall);
+}
+
+/// The paper's series of `paper_series_with_spikes` with seed `seed`.
+fn paper_series(seed: u64) -> (Vec<f64>, Vec<bool>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let t10 = StudentT::new(10.0).unwrap();
+    let mut ys: Vec<f64> = (0..N)
+        .map(|i| {
+            let mut y = 5.0
+                + (std::f64::consts::TAU * i as f64 / 100.0).sin()
+                + 0.25 * t10.sample(&mut rng);
+            if rng.random::<f64>() < 0.15 {
+                let spike = -rng.random::<f64>().ln();
+                y += if rng.random::<bool>() { spike } else { -spike };
+            }
+            y
+        })
+        .collect();
+    let injected = inject(&mut ys, 10.0, &mut rng);
+    (ys, injected)
+}
+
+/// The recalls above rest on one seed each; the ranking of extremes over time is
+/// what decides them, and it holds over six more. Student-t(4) with ±12 (seeds
+/// 301–306): every recall at least 0.95, measured 0.954–0.975 (0.87–0.93 before the
+/// tails were scored with their remembered shapes, `AnomalyDetector`'s *p-values*);
+/// the paper's series with ±10 (seeds 201–206): mean recall at least 0.7, measured
+/// 0.77 (0.64 before).
+#[test]
+fn recall_holds_over_more_seeds() {
+    let t4 = StudentT::new(4.0).unwrap();
+    for seed in 301..=306 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut ys: Vec<f64> = (0..N).map(|_| 10.0 + t4.sample(&mut rng)).collect();
+        let injected = inject(&mut ys, 12.0, &mut rng);
+        let r = rates(DetectorConfig::default(), &ys, &injected);
+        report(&format!("student-t(4), ±12, seed {seed}"), &r);
+        assert!(r.recall >= 0.95, "seed {seed}: recall {}", r.recall);
+    }
+    let config = DetectorConfig::default()
+        .forecaster(ForecasterConfig::default().location(LocationModel::Seasonal { period: 100 }));
+    let mut mean = 0.0;
+    for seed in 201..=206 {
+        let (ys, injected) = paper_series(seed);
+        let r = rates(config.clone(), &ys, &injected);
+        report(&format!("paper series, ±10, seed {seed}"), &r);
+        mean += r.recall / 6.0;
+    }
+    assert!(mean >= 0.7, "mean recall {mean}");
 }
 
 /// A larger window reduces the plug-in error: on the clean Student-t(4) series the
