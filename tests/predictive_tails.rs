@@ -20,7 +20,7 @@ fn alarm_ratio(ys: &[f64], config: DetectorConfig, risk: f64) -> f64 {
 
 /// Student-t(4) noise without anomalies: the flagged share is within 1.5 times the
 /// risk level for windows 100 to 10,000, hard and decaying, at risk 1e-3 (measured
-/// 0.92–1.07 over seeds 1–3; the default detector 1.76–1.93), and within 1.5 times
+/// 0.92–1.06 over seeds 1–3; the default detector 1.76–1.93), and within 1.5 times
 /// at 1e-4 for windows 100 and 1,000 (measured 0.53–1.12, conservative at window
 /// 1,000; default 3.5–4.5).
 #[test]

@@ -908,20 +908,13 @@ impl AnomalyDetector {
             self.forecaster.observe(y)?;
             return Ok(Verdict::unscored(false, true, location));
         }
-        let raw_risk = self.calibrator.raw_risk();
+        let residual = forecast.residual();
+        let new_law = version != self.band_version;
         let mut new_cut = None;
-        if version != self.band_version || raw_risk != self.band_raw_risk {
-            // Flagged iff the raw p-value is below this (see calibration).
-            let residual = forecast.residual();
+        if new_law {
             let forecaster = self.config.forecaster();
             let needed = forecaster.residual_sbp().exceedances_needed();
-            // O(window) with decay: only for a new law (the factor changes too).
-            let predictive = self.config.predictive_tails();
-            let n = if predictive || !self.shapes.holds(version) {
-                effective_len(&self.forecaster)
-            } else {
-                f64::NAN
-            };
+            let n = effective_len(&self.forecaster);
             self.shapes.absorb(
                 residual,
                 version,
@@ -930,12 +923,12 @@ impl AnomalyDetector {
                 needed,
                 SHAPE_HALF_LIFE * forecaster.window() as f64,
             );
-            let predictive = predictive.then(|| (n, needed, forecaster.max_tail_shape()));
-            self.tails
-                .refresh(residual, self.shapes.shapes(), predictive);
-            self.band = band(&self.tails, residual, self.config.side(), raw_risk);
+            let predictive = self
+                .config
+                .predictive_tails()
+                .then(|| (n, needed, forecaster.max_tail_shape()));
+            self.tails = ScoringTails::new(residual, self.shapes.shapes(), predictive);
             self.band_version = version;
-            self.band_raw_risk = raw_risk;
             // Computed when an excluded observation needs it (rarely).
             self.cut = None;
             if self.config.exclude_anomalies() && self.config.impute_excluded() {
@@ -946,7 +939,13 @@ impl AnomalyDetector {
                 new_cut = Some((finite(cut.0), finite(cut.1)));
             }
         }
-        let residual = forecast.residual();
+        // Flagged iff the raw p-value is below this (see calibration), which
+        // moves with the calibration as well as with the law.
+        let raw_risk = self.calibrator.raw_risk();
+        if new_law || raw_risk != self.band_raw_risk {
+            self.band = band(&self.tails, residual, self.config.side(), raw_risk);
+            self.band_raw_risk = raw_risk;
+        }
         let r = y - location;
         let tails = &self.tails;
         let (ln_p, side) = ln_p_value(tails, residual, r, self.config.side());
@@ -1330,7 +1329,7 @@ fn ln_p_value(
     }
 }
 
-/// The band in residual units for a side and risk level (the predictive tails'
+/// The band in residual units for a side and risk level (the scoring tails'
 /// quantiles where they reach).
 fn band(
     tails: &ScoringTails,

@@ -77,7 +77,8 @@ impl ShapeMemory {
         needed: usize,
         half_life: f64,
     ) {
-        if self.holds(version) {
+        // After a restore the detector sees the last absorbed law again.
+        if version == self.version {
             return;
         }
         // The first fit has no steps of its own to cover: it is a start, that the
@@ -115,11 +116,6 @@ impl ShapeMemory {
         );
         self.version = version;
         self.step = step;
-    }
-
-    /// Whether the residual law of version `version` was the last absorbed.
-    pub(crate) fn holds(&self, version: u64) -> bool {
-        version == self.version
     }
 
     /// The `(lower, upper)` shapes to score the last absorbed law with (see

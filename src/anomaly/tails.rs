@@ -53,13 +53,6 @@ struct TailLaw {
     mass: f64,
     ln_mass: f64,
     excess: Excess,
-    /// What the law of the excess was made from: the fitted tail, its median
-    /// excess, the shape and the mixture's `(n, max_shape)` (see [`TailLaw::new`]),
-    /// so that a refresh with the same ones reuses it.
-    fitted: GeneralizedPareto,
-    median: f64,
-    shape: f64,
-    mixture: Option<(f64, f64)>,
 }
 
 impl TailLaw {
@@ -69,40 +62,17 @@ impl TailLaw {
     /// shape's error. `None` for a tail without mass, a bounded fit or a shape
     /// outside the family (then the fitted tail serves, with its rule beyond an
     /// end point).
-    ///
-    /// `previous`, the tail this one replaces, lends what does not change (a
-    /// refresh at every observation mostly moves only the threshold).
     fn new(
         threshold: f64,
         mass: f64,
         fitted: &GeneralizedPareto,
         shape: f64,
         predictive: Option<(f64, f64)>,
-        previous: Option<&Self>,
     ) -> Option<Self> {
         if !(mass > 0.0 && threshold.is_finite() && fitted.shape() >= 0.0 && shape >= 0.0) {
             return None;
         }
-        let ln_mass = match previous {
-            Some(p) if p.mass == mass => p.ln_mass,
-            _ => mass.ln(),
-        };
-        let previous = previous.filter(|p| p.fitted == *fitted);
-        if let Some(p) = previous
-            && p.shape == shape
-            && p.mixture == predictive
-        {
-            return Some(Self {
-                threshold,
-                mass,
-                ln_mass,
-                ..*p
-            });
-        }
-        let median = match previous {
-            Some(p) => p.median,
-            None => fitted.scale() * median_factor(fitted.shape()),
-        };
+        let median = fitted.scale() * median_factor(fitted.shape());
         let with_shape = |xi: f64| GeneralizedPareto::new(xi, median / median_factor(xi)).ok();
         let excess = match predictive {
             None => Excess::Single(with_shape(shape)?),
@@ -123,12 +93,8 @@ impl TailLaw {
         Some(Self {
             threshold,
             mass,
-            ln_mass,
+            ln_mass: mass.ln(),
             excess,
-            fitted: *fitted,
-            median,
-            shape,
-            mixture: predictive,
         })
     }
 
@@ -193,47 +159,23 @@ pub(crate) fn exceedances(mass: f64, n: f64, needed: usize) -> f64 {
 }
 
 impl ScoringTails {
-    /// Fresh tails (see [`refresh`](Self::refresh)).
-    #[cfg(test)]
-    fn new(
+    /// The tails of `sbp` with shapes `(lower, upper)`; with `predictive`
+    /// (`(n, needed, max_shape)`: the window's effective length, the exceedances a
+    /// fit needs, the shape bound), mixed over each shape's error.
+    pub(crate) fn new(
         sbp: &SplicedBinnedPareto,
         shapes: (f64, f64),
         predictive: Option<(f64, usize, f64)>,
     ) -> Self {
-        let mut tails = Self::default();
-        tails.refresh(sbp, shapes, predictive);
-        tails
-    }
-
-    /// Replaces these tails by those of `sbp` with shapes `(lower, upper)`; with
-    /// `predictive` (`(n, needed, max_shape)`: the window's effective length, the
-    /// exceedances a fit needs, the shape bound), mixed over each shape's error.
-    /// What did not change since the last refresh is reused: the result is the
-    /// same as fresh tails'.
-    pub(crate) fn refresh(
-        &mut self,
-        sbp: &SplicedBinnedPareto,
-        shapes: (f64, f64),
-        predictive: Option<(f64, usize, f64)>,
-    ) {
-        let tail = |threshold: f64, t: &crate::dist::Tail, shape: f64, previous| {
+        let tail = |threshold: f64, t: &crate::dist::Tail, shape: f64| {
             let mixture =
                 predictive.map(|(n, needed, max)| (exceedances(t.mass(), n, needed), max));
-            TailLaw::new(threshold, t.mass(), t.gpd(), shape, mixture, previous)
+            TailLaw::new(threshold, t.mass(), t.gpd(), shape, mixture)
         };
-        let (lower, upper) = (self.lower, self.upper);
-        self.lower = tail(
-            sbp.lower_threshold(),
-            sbp.lower_tail(),
-            shapes.0,
-            lower.as_ref(),
-        );
-        self.upper = tail(
-            sbp.upper_threshold(),
-            sbp.upper_tail(),
-            shapes.1,
-            upper.as_ref(),
-        );
+        Self {
+            lower: tail(sbp.lower_threshold(), sbp.lower_tail(), shapes.0),
+            upper: tail(sbp.upper_threshold(), sbp.upper_tail(), shapes.1),
+        }
     }
 
     /// The upper or lower tail, if any.
