@@ -10,41 +10,13 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{Distribution, Normal};
-use tailcast::Check;
-use tailcast::{AnomalyDetector, DetectorConfig, ForecasterConfig, RollingForecaster};
+use tailcast::{ForecasterConfig, RollingForecaster};
+
+#[path = "../examples/support/detector_stream.rs"]
+mod detector_stream;
+use detector_stream::{default_forecaster, refit_every_step, series, warmed};
 
 const WINDOWS: [usize; 3] = [100, 1_000, 10_000];
-
-fn series(n: usize, seed: u64) -> Vec<f64> {
-    let mut rng = StdRng::seed_from_u64(seed);
-    let noise = Normal::new(0.0, 0.25).unwrap();
-    (0..n)
-        .map(|t| {
-            let mut y = 5.0 + (t as f64 * std::f64::consts::TAU / 100.0).sin();
-            y += noise.sample(&mut rng);
-            if rng.random::<f64>() < 0.15 {
-                let spike = -rng.random::<f64>().ln();
-                y += if rng.random::<bool>() { spike } else { -spike };
-            }
-            y
-        })
-        .collect()
-}
-
-/// A detector with `config` that has seen `2 · window + 2000` observations.
-fn warmed(config: ForecasterConfig, window: usize) -> AnomalyDetector {
-    // Past the automatic location model's last re-selection (16 warm-ups), a
-    // one-off that does not belong in a per-observation figure.
-    let n = (2 * window + 2000).max(17 * config.clone().check().unwrap().warmup());
-    let mut d = AnomalyDetector::new(DetectorConfig::default().forecaster(config)).unwrap();
-    for y in series(n, 1) {
-        d.update(y).unwrap();
-    }
-    d
-}
 
 fn stream(c: &mut Criterion, group: &str, batch: usize, config: fn(usize) -> ForecasterConfig) {
     let mut group = c.benchmark_group(group);
@@ -73,14 +45,7 @@ fn stream(c: &mut Criterion, group: &str, batch: usize, config: fn(usize) -> For
 /// observations, the detector's tail-shape bound): location update, O(1) window
 /// update, p-value and the amortised refit.
 fn detector_default(c: &mut Criterion) {
-    stream(c, "detector_default", 100_000, |w| {
-        DetectorConfig::default()
-            .check()
-            .unwrap()
-            .forecaster()
-            .into_config()
-            .window(w)
-    });
+    stream(c, "detector_default", 100_000, default_forecaster);
 }
 
 /// `AnomalyDetector::update` with the residual SBP refitted at every observation:
@@ -89,9 +54,7 @@ fn detector_default(c: &mut Criterion) {
 /// one step in ten per tail, so this cost grows with the number of exceedances
 /// (5 % of the window) while the body's is fixed by the 100 bins.
 fn detector_refit_every_step(c: &mut Criterion) {
-    stream(c, "detector_refit_every_step", 20_000, |w| {
-        ForecasterConfig::default().window(w).refit_every(1)
-    });
+    stream(c, "detector_refit_every_step", 20_000, refit_every_step);
 }
 
 /// `RollingForecaster::observe` alone with the seasonal location model (period 100)

@@ -44,10 +44,12 @@ pub struct Binned {
     mass: Vec<f64>,
     cum: Vec<f64>,
     upper_cum: Vec<f64>,
-    density: Vec<f64>,
-    /// `ln w_k - ln W - ln(e_{k+1} - e_k)` for the weights `w` as given and their
-    /// total `W`, from `ln_weight` and `ln_width`.
-    ln_density: Vec<f64>,
+    /// `ln W` for the total `W` of the weights as given. The densities are not
+    /// stored but taken from the masses (`π_k / w_k`) and the logarithms
+    /// (`ln w_k - ln W - ln(e_{k+1} - e_k)`) when asked for, bit for bit the same: a
+    /// rolling forecaster refitted at every step updates the weights far more often
+    /// than it reads a density.
+    ln_total: f64,
     /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
     /// taken per update (the normalisation is one more).
     ln_weight: Vec<f64>,
@@ -59,6 +61,18 @@ pub struct Binned {
     inverses_finite: bool,
     /// `K / (e_K - e_0)`: the bin index guess for near-uniform grids.
     inv_mean_width: f64,
+}
+
+/// Sets to 1 the leading values of `sums` (non-increasing along it) that exceed 1:
+/// `min(s, 1)` for each, without a `min` per element.
+fn clamp_tail_to_one<'a>(sums: impl Iterator<Item = &'a mut f64>) {
+    for s in sums {
+        if *s > 1.0 {
+            *s = 1.0;
+        } else {
+            break;
+        }
+    }
 }
 
 /// The serialised form of [`Binned`], validated through [`Binned::new`].
@@ -126,8 +140,7 @@ impl Binned {
             mass: vec![0.0; k],
             cum: vec![0.0; k + 1],
             upper_cum: vec![0.0; k + 1],
-            density: vec![0.0; k],
-            ln_density: vec![0.0; k],
+            ln_total: 0.0,
             ln_weight: vec![0.0; k],
             inv_width: vec![0.0; k],
             ln_width: vec![0.0; k],
@@ -178,44 +191,38 @@ impl Binned {
             self.weights.resize(k, f64::NAN);
         }
         // A rolling refit changes few weights: only their logarithms are taken.
-        for ((ln_w, w), &p) in self.ln_weight.iter_mut().zip(&mut self.weights).zip(probs) {
-            if p.to_bits() != w.to_bits() {
-                *w = p;
-                *ln_w = p.ln();
-            }
-        }
-        let (inv_total, ln_total) = (1.0 / total, total.ln());
-        // Products with the inverses rather than divisions, which would dominate, in
-        // a pass without branches (it vectorises); the log-density from the logs, so
-        // that neither the density's overflow nor its underflow reaches it.
-        let (mass, density) = (&mut self.mass[..k], &mut self.density[..k]);
-        let (ln_density, ln_weight) = (&mut self.ln_density[..k], &self.ln_weight[..k]);
-        let (inv_width, ln_width) = (&self.inv_width[..k], &self.ln_width[..k]);
+        let (weights, ln_weight) = (&mut self.weights[..k], &mut self.ln_weight[..k]);
         let probs = &probs[..k];
         for i in 0..k {
-            let m = probs[i] * inv_total;
-            mass[i] = m;
-            density[i] = m * inv_width[i];
-            ln_density[i] = (ln_weight[i] - ln_total) - ln_width[i];
-        }
-        if !self.inverses_finite {
-            for ((d, &m), e) in density.iter_mut().zip(&*mass).zip(self.edges.windows(2)) {
-                *d = m / (e[1] - e[0]);
+            if probs[i].to_bits() != weights[i].to_bits() {
+                weights[i] = probs[i];
+                ln_weight[i] = probs[i].ln();
             }
         }
+        let inv_total = 1.0 / total;
+        self.ln_total = total.ln();
+        // Products with the inverse rather than divisions, in a pass without
+        // branches (it vectorises).
+        for (m, &p) in self.mass[..k].iter_mut().zip(probs) {
+            *m = p * inv_total;
+        }
+        // The cumulative sums from each end. Summation rounding must not leave
+        // them past 1 (nor the cdf short of it, below); they never decrease, so
+        // the sums past 1 are the last ones, set to 1 afterwards.
         let mut acc = 0.0f64;
         for (c, &m) in self.cum[..k].iter_mut().zip(&self.mass) {
-            // Summation rounding must not leave the cdf past 1 (nor short of it, below).
-            *c = acc.min(1.0);
+            *c = acc;
             acc += m;
         }
+        clamp_tail_to_one(self.cum[..k].iter_mut().rev());
         self.cum[k] = 1.0;
         let mut acc = 0.0f64;
         self.upper_cum[k] = 0.0;
         for (upper, &m) in self.upper_cum[..k].iter_mut().zip(&self.mass).rev() {
             acc += m;
-            *upper = acc.min(1.0);
+            *upper = acc;
         }
+        clamp_tail_to_one(self.upper_cum[..k].iter_mut());
         self.upper_cum[0] = 1.0;
         Ok(())
     }
@@ -240,15 +247,17 @@ impl Binned {
                 got: probs.len(),
             });
         }
-        // The sum and the sign checks in one pass; a finite total means finite
-        // terms. The errors are looked for in their order only if there is one.
+        // The sum and the sign bits in one pass; a finite total means finite
+        // terms. The errors are looked for in their order only if there may be one
+        // (a sign bit is also set by -0, which is no error).
         let mut total = 0.0;
-        let mut negative = false;
+        let mut bits = 0u64;
         for &p in probs {
             total += p;
-            negative |= p < 0.0;
+            bits |= p.to_bits();
         }
-        if total > 0.0 && total.is_finite() && !negative {
+        let valid_total = total > 0.0 && total.is_finite();
+        if valid_total && bits >> 63 == 0 {
             return Ok(total);
         }
         all_finite("probs", probs)?;
@@ -257,6 +266,9 @@ impl Binned {
                 index,
                 value: probs[index],
             });
+        }
+        if valid_total {
+            return Ok(total);
         }
         Err(Error::InvalidTotal {
             name: "probs",
@@ -335,6 +347,24 @@ impl Binned {
         (self.edges[1..k].partition_point(|&e| e <= x)).min(k - 1)
     }
 
+    /// The density in bin `k`: its mass over its width (by the width's inverse
+    /// when every inverse is finite).
+    #[inline]
+    fn density(&self, k: usize) -> f64 {
+        if self.inverses_finite {
+            self.mass[k] * self.inv_width[k]
+        } else {
+            self.mass[k] / (self.edges[k + 1] - self.edges[k])
+        }
+    }
+
+    /// The log-density in bin `k`, from the logarithms, so that neither the
+    /// density's overflow nor its underflow reaches it.
+    #[inline]
+    fn ln_density(&self, k: usize) -> f64 {
+        (self.ln_weight[k] - self.ln_total) - self.ln_width[k]
+    }
+
     /// Density; 0 outside `[e_0, e_K]`.
     pub fn pdf(&self, x: f64) -> f64 {
         let (lo, hi) = self.support();
@@ -343,7 +373,7 @@ impl Binned {
         } else if x < lo || x > hi {
             0.0
         } else {
-            self.density[self.bin_index(x)]
+            self.density(self.bin_index(x))
         }
     }
 
@@ -355,7 +385,7 @@ impl Binned {
         } else if x < lo || x > hi {
             f64::NEG_INFINITY
         } else {
-            self.ln_density[self.bin_index(x)]
+            self.ln_density(self.bin_index(x))
         }
     }
 
@@ -372,7 +402,7 @@ impl Binned {
             return 1.0;
         }
         let k = self.bin_index(x);
-        (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1])
+        (self.cum[k] + self.density(k) * (x - self.edges[k])).min(self.cum[k + 1])
     }
 
     /// `(cdf(x), sf(x))`, bit for bit, with one bin lookup.
@@ -389,8 +419,8 @@ impl Binned {
             return (1.0, 0.0);
         }
         let k = self.bin_index(x);
-        let cdf = (self.cum[k] + self.density[k] * (x - self.edges[k])).min(self.cum[k + 1]);
-        let sf = (self.upper_cum[k + 1] + self.density[k] * (self.edges[k + 1] - x))
+        let cdf = (self.cum[k] + self.density(k) * (x - self.edges[k])).min(self.cum[k + 1]);
+        let sf = (self.upper_cum[k + 1] + self.density(k) * (self.edges[k + 1] - x))
             .min(self.upper_cum[k]);
         (cdf, sf)
     }
@@ -408,7 +438,7 @@ impl Binned {
             return 0.0;
         }
         let k = self.bin_index(x);
-        (self.upper_cum[k + 1] + self.density[k] * (self.edges[k + 1] - x)).min(self.upper_cum[k])
+        (self.upper_cum[k + 1] + self.density(k) * (self.edges[k + 1] - x)).min(self.upper_cum[k])
     }
 
     /// Quantile function `inf { x : cdf(x) >= p }`; at `p = 0` the lower edge of the
@@ -430,7 +460,7 @@ impl Binned {
         }
         // The bin with C_k < p <= C_{k+1}; it has positive mass.
         let bin = self.cum[1..k].partition_point(|&c| c < p);
-        let x = self.edges[bin] + (p - self.cum[bin]) / self.density[bin];
+        let x = self.edges[bin] + (p - self.cum[bin]) / self.density(bin);
         x.clamp(self.edges[bin], self.edges[bin + 1])
     }
 
@@ -459,7 +489,7 @@ impl Binned {
                 let a = self.edges[i].max(lo) - center;
                 let b = self.edges[i + 1].min(hi) - center;
                 if b > a {
-                    self.density[i] * (b.powi(power) - a.powi(power)) / power as f64
+                    self.density(i) * (b.powi(power) - a.powi(power)) / power as f64
                 } else {
                     0.0
                 }
@@ -556,6 +586,40 @@ mod tests {
 
     fn example() -> Binned {
         Binned::new(vec![-1.0, 0.0, 0.5, 2.0, 2.5], vec![1.0, 0.0, 2.0, 1.0]).unwrap()
+    }
+
+    /// A negative zero sets the sign bit the fast check looks at, but is a valid
+    /// (empty) bin; the cumulative sums stay within `[0, 1]` whatever the rounding.
+    #[test]
+    fn negative_zero_is_an_empty_bin_and_the_sums_stay_in_unit_range() {
+        let b = Binned::new(vec![0.0, 1.0, 2.0, 3.0], vec![-0.0, 1.0, 2.0]).unwrap();
+        assert_eq!(b.probs()[0], 0.0);
+        assert_eq!(b.cdf(1.0), 0.0);
+        assert_eq!(b.quantile(0.0), 1.0);
+        // Masses whose float sums overshoot 1 from either end.
+        // Empty bins after the overshoot (before it, from the top) hold the clamp.
+        let cases = [
+            [vec![0.1; 10], vec![0.0; 3]].concat(),
+            [vec![0.0; 3], vec![0.1; 10]].concat(),
+            vec![1.0 / 3.0; 30],
+            vec![0.0, 0.7, 0.1, 0.1, 0.1],
+        ];
+        for probs in cases {
+            let b = Binned::equal_width(0.0, 1.0, probs.clone()).unwrap();
+            let k = probs.len();
+            let mut acc = 0.0f64;
+            for i in 0..k {
+                assert_eq!(b.cum[i], acc.min(1.0), "cdf at bin {i} of {probs:?}");
+                acc += b.mass[i];
+            }
+            let mut acc = 0.0f64;
+            for i in (0..k).rev() {
+                acc += b.mass[i];
+                let want = if i == 0 { 1.0 } else { acc.min(1.0) };
+                assert_eq!(b.upper_cum[i], want, "sf at bin {i} of {probs:?}");
+            }
+            assert!(b.cdf(0.999) <= 1.0 && b.sf(0.001) <= 1.0);
+        }
     }
 
     #[test]
