@@ -44,11 +44,12 @@ pub struct Binned {
     mass: Vec<f64>,
     cum: Vec<f64>,
     upper_cum: Vec<f64>,
-    /// `ln W` for the total `W` of the weights as given. The densities are not
-    /// stored but taken from the masses (`π_k / w_k`) and the logarithms
-    /// (`ln w_k - ln W - ln(e_{k+1} - e_k)`) when asked for, bit for bit the same: a
-    /// rolling forecaster refitted at every step updates the weights far more often
-    /// than it reads a density.
+    /// `ln W` for the total `W` of the weights `w` as given. The densities are not
+    /// stored but computed when asked for, bit for bit as they were stored before:
+    /// a bin's mass over its width, and its log-density
+    /// `ln w_k - ln W - ln(e_{k+1} - e_k)` from the logarithms. A rolling forecaster
+    /// refitted at every step updates the weights far more often than it reads a
+    /// density.
     ln_total: f64,
     /// `ln w_k`: a rolling refit changes few weights, so that few logarithms are
     /// taken per update (the normalisation is one more).
