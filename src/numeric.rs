@@ -9,6 +9,21 @@ pub(crate) fn saturate(x: f64) -> f64 {
     x.clamp(-f64::MAX, f64::MAX)
 }
 
+/// The sum of `values` in their order, and whether any has its sign bit set: a
+/// negative value, or -0, which is no error (a caller that finds a sign looks at
+/// the values again). One pass without a comparison per value: a rolling refit
+/// sums its bins at every step.
+#[inline]
+pub(crate) fn sum_and_any_sign(values: &[f64]) -> (f64, bool) {
+    let mut total = 0.0;
+    let mut bits = 0u64;
+    for &v in values {
+        total += v;
+        bits |= v.to_bits();
+    }
+    (total, bits >> 63 == 1)
+}
+
 /// The median of finite values (0 for an empty slice), without overflowing for
 /// values of opposite signs near `±f64::MAX`. Allocates a copy: meant for warm-ups,
 /// not per-step work (see [`median_in_place`]).

@@ -248,17 +248,11 @@ impl Binned {
                 got: probs.len(),
             });
         }
-        // The sum and the sign bits in one pass; a finite total means finite
-        // terms. The errors are looked for in their order only if there may be one
-        // (a sign bit is also set by -0, which is no error).
-        let mut total = 0.0;
-        let mut bits = 0u64;
-        for &p in probs {
-            total += p;
-            bits |= p.to_bits();
-        }
+        // The sum and the signs in one pass; a finite total means finite terms.
+        // The errors are looked for in their order only if there may be one.
+        let (total, any_sign) = crate::numeric::sum_and_any_sign(probs);
         let valid_total = total > 0.0 && total.is_finite();
-        if valid_total && bits >> 63 == 0 {
+        if valid_total && !any_sign {
             return Ok(total);
         }
         all_finite("probs", probs)?;
@@ -420,9 +414,9 @@ impl Binned {
             return (1.0, 0.0);
         }
         let k = self.bin_index(x);
-        let cdf = (self.cum[k] + self.density(k) * (x - self.edges[k])).min(self.cum[k + 1]);
-        let sf = (self.upper_cum[k + 1] + self.density(k) * (self.edges[k + 1] - x))
-            .min(self.upper_cum[k]);
+        let density = self.density(k);
+        let cdf = (self.cum[k] + density * (x - self.edges[k])).min(self.cum[k + 1]);
+        let sf = (self.upper_cum[k + 1] + density * (self.edges[k + 1] - x)).min(self.upper_cum[k]);
         (cdf, sf)
     }
 

@@ -132,15 +132,8 @@ pub(crate) fn empirical_body(
 ) -> Option<(f64, f64)> {
     // The checks of `BodyEstimator::probabilities_from_counts` in the pass that
     // sums: a finite total means finite counts.
-    // The sign bits rather than a comparison per count (-0 sets one too, and is
-    // looked at again).
-    let mut total = 0.0;
-    let mut bits = 0u64;
-    for &c in counts {
-        total += c;
-        bits |= c.to_bits();
-    }
-    let negative = bits >> 63 == 1 && counts.iter().any(|&c| c < 0.0);
+    let (total, any_sign) = crate::numeric::sum_and_any_sign(counts);
+    let negative = any_sign && counts.iter().any(|&c| c < 0.0);
     if !(total > 0.0 && total.is_finite()) || negative || counts.len() != estimator.bins() {
         return None;
     }
